@@ -1,0 +1,48 @@
+//! The command line: typed flags, one module per subcommand, documented exit codes.
+
+mod inspect;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes shared by every subcommand.
+pub mod exit {
+    /// Everything succeeded.
+    pub const OK: u8 = 0;
+    /// At least one input failed (parse error, failed check).
+    pub const FAILURE: u8 = 1;
+    /// The command line was wrong.
+    pub const USAGE: u8 = 2;
+}
+
+/// Conformance harness, reference server, fuzzer and benchmark for WS-Management (WinRM).
+#[derive(Parser, Debug)]
+#[command(name = "wsman-harness", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse envelope files and print a one-line summary of each.
+    Inspect(inspect::InspectArgs),
+}
+
+/// Runs the command line and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+        }
+    };
+    let code = match cli.command {
+        Command::Inspect(a) => inspect::run(&a, &mut std::io::stdout(), &mut std::io::stderr()),
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,272 @@
+//! WS-Enumeration bodies with the WS-Management extensions (DSP0226 §8, MS-WSMV 3.1.4.8-3.1.4.10).
+//!
+//! Items are kept as [`Fragment`]s: the enumeration of a large collection is where envelopes are
+//! big, and most callers only count or forward the items.
+
+use super::part::{Part, child_text, push_text};
+use crate::ns;
+use crate::xml::{Element, Fragment, Node, QName};
+
+/// Which namespace an `Items`/`EndOfSequence` element was in: optimized enumerations put them in
+/// the WS-Man namespace (MS-WSMV 3.1.4.8, seen on the wire), Pull responses in WS-Enumeration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EnumNs {
+    /// `http://schemas.xmlsoap.org/ws/2004/09/enumeration`.
+    #[default]
+    Enumeration,
+    /// `http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd`.
+    Wsman,
+}
+
+impl EnumNs {
+    /// The namespace URI.
+    pub fn uri(self) -> &'static str {
+        match self {
+            EnumNs::Enumeration => ns::ENUMERATION,
+            EnumNs::Wsman => ns::WSMAN,
+        }
+    }
+
+    /// The variant for a namespace URI.
+    pub fn of(uri: &str) -> Option<Self> {
+        match uri {
+            ns::ENUMERATION => Some(EnumNs::Enumeration),
+            ns::WSMAN => Some(EnumNs::Wsman),
+            _ => None,
+        }
+    }
+}
+
+/// An `Items` element.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Items {
+    /// Its namespace.
+    pub ns: EnumNs,
+    /// The items, one element each.
+    pub items: Vec<Fragment>,
+}
+
+/// A filter (`wsman:Filter` or `wsen:Filter`, treated alike by Windows).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filter {
+    /// The whole element (dialect attribute and content such as WQL text or a SelectorSet).
+    pub element: Element,
+}
+
+impl Filter {
+    /// The `Dialect` attribute.
+    pub fn dialect(&self) -> Option<&str> {
+        self.element.attr_value("", "Dialect")
+    }
+}
+
+/// `wsen:Enumerate`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Enumerate {
+    /// `wsen:Expires`.
+    pub expires: Option<String>,
+    /// `wsman:OptimizeEnumeration` present: items come back in the EnumerateResponse.
+    pub optimize: bool,
+    /// `wsman:MaxElements`, as written (servers clamp it to MaxBatchItems).
+    pub max_elements: Option<String>,
+    /// `wsman:EnumerationMode`: `EnumerateEPR` or `EnumerateObjectAndEPR`.
+    pub mode: Option<String>,
+    /// The filter, if any.
+    pub filter: Option<Filter>,
+}
+
+impl Part for Enumerate {
+    fn read(e: &Element, _: &[(String, String)]) -> Option<Self> {
+        if !e.name.is(ns::ENUMERATION, "Enumerate") {
+            return None;
+        }
+        Some(Self {
+            expires: child_text(e, ns::ENUMERATION, "Expires"),
+            optimize: e.find(ns::WSMAN, "OptimizeEnumeration").is_some(),
+            max_elements: child_text(e, ns::WSMAN, "MaxElements"),
+            mode: child_text(e, ns::WSMAN, "EnumerationMode"),
+            filter: e
+                .elements()
+                .find(|c| {
+                    c.name.local == "Filter"
+                        && (c.name.ns == ns::WSMAN || c.name.ns == ns::ENUMERATION)
+                })
+                .map(|f| Filter { element: f.clone() }),
+        })
+    }
+
+    fn to_element(&self) -> Element {
+        let mut e = Element::new(QName::new(ns::ENUMERATION, "Enumerate"));
+        push_text(&mut e, QName::new(ns::ENUMERATION, "Expires"), self.expires.as_deref());
+        let wsen_filter = self.filter.as_ref().filter(|f| f.element.name.ns == ns::ENUMERATION);
+        if let Some(f) = wsen_filter {
+            e.children.push(Node::Element(f.element.clone()));
+        }
+        if self.optimize {
+            e.children.push(Node::Element(Element::new(QName::new(
+                ns::WSMAN,
+                "OptimizeEnumeration",
+            ))));
+        }
+        push_text(&mut e, QName::new(ns::WSMAN, "MaxElements"), self.max_elements.as_deref());
+        push_text(&mut e, QName::new(ns::WSMAN, "EnumerationMode"), self.mode.as_deref());
+        if let Some(f) = self.filter.as_ref().filter(|_| wsen_filter.is_none()) {
+            e.children.push(Node::Element(f.element.clone()));
+        }
+        e
+    }
+}
+
+/// `wsen:Pull`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Pull {
+    /// `wsen:EnumerationContext`.
+    pub context: String,
+    /// `wsen:MaxTime`.
+    pub max_time: Option<String>,
+    /// `wsen:MaxElements`, as written.
+    pub max_elements: Option<String>,
+    /// `wsen:MaxCharacters`.
+    pub max_characters: Option<String>,
+}
+
+impl Part for Pull {
+    fn read(e: &Element, _: &[(String, String)]) -> Option<Self> {
+        if !e.name.is(ns::ENUMERATION, "Pull") {
+            return None;
+        }
+        Some(Self {
+            context: child_text(e, ns::ENUMERATION, "EnumerationContext")?,
+            max_time: child_text(e, ns::ENUMERATION, "MaxTime"),
+            max_elements: child_text(e, ns::ENUMERATION, "MaxElements"),
+            max_characters: child_text(e, ns::ENUMERATION, "MaxCharacters"),
+        })
+    }
+
+    fn to_element(&self) -> Element {
+        let mut e = Element::new(QName::new(ns::ENUMERATION, "Pull"));
+        push_text(&mut e, QName::new(ns::ENUMERATION, "EnumerationContext"), Some(&self.context));
+        push_text(&mut e, QName::new(ns::ENUMERATION, "MaxTime"), self.max_time.as_deref());
+        push_text(&mut e, QName::new(ns::ENUMERATION, "MaxElements"), self.max_elements.as_deref());
+        push_text(
+            &mut e,
+            QName::new(ns::ENUMERATION, "MaxCharacters"),
+            self.max_characters.as_deref(),
+        );
+        e
+    }
+}
+
+/// `wsen:Release`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Release {
+    /// `wsen:EnumerationContext`.
+    pub context: String,
+}
+
+impl Part for Release {
+    fn read(e: &Element, _: &[(String, String)]) -> Option<Self> {
+        e.name.is(ns::ENUMERATION, "Release").then_some(())?;
+        Some(Self {
+            context: child_text(e, ns::ENUMERATION, "EnumerationContext")?,
+        })
+    }
+    fn to_element(&self) -> Element {
+        let mut e = Element::new(QName::new(ns::ENUMERATION, "Release"));
+        push_text(&mut e, QName::new(ns::ENUMERATION, "EnumerationContext"), Some(&self.context));
+        e
+    }
+}
+
+/// `wsen:EnumerateResponse` and `wsen:PullResponse` share one shape.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EnumerationBatch {
+    /// `wsen:Expires` (EnumerateResponse only).
+    pub expires: Option<String>,
+    /// `wsen:EnumerationContext`; Windows sends it empty when an optimized enumeration is done.
+    pub context: Option<String>,
+    /// `Items`.
+    pub items: Option<Items>,
+    /// `EndOfSequence`, with its namespace.
+    pub end_of_sequence: Option<EnumNs>,
+}
+
+/// `wsen:EnumerateResponse`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EnumerateResponse(pub EnumerationBatch);
+
+/// `wsen:PullResponse`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PullResponse(pub EnumerationBatch);
+
+impl EnumerationBatch {
+    /// Number of items.
+    pub fn item_count(&self) -> usize {
+        self.items.as_ref().map_or(0, |i| i.items.len())
+    }
+
+    pub(crate) fn read_tree(e: &Element) -> Option<Self> {
+        let mut b = Self {
+            expires: child_text(e, ns::ENUMERATION, "Expires"),
+            context: child_text(e, ns::ENUMERATION, "EnumerationContext"),
+            ..Self::default()
+        };
+        for c in e.elements() {
+            match (EnumNs::of(&c.name.ns), c.name.local.as_ref()) {
+                (Some(n), "Items") => {
+                    b.items = Some(Items {
+                        ns: n,
+                        items: c.elements().cloned().map(Fragment::from).collect(),
+                    })
+                }
+                (Some(n), "EndOfSequence") => b.end_of_sequence = Some(n),
+                _ => {}
+            }
+        }
+        Some(b)
+    }
+
+    pub(crate) fn to_named(&self, name: QName) -> Element {
+        let mut e = Element::new(name);
+        push_text(&mut e, QName::new(ns::ENUMERATION, "Expires"), self.expires.as_deref());
+        push_text(
+            &mut e,
+            QName::new(ns::ENUMERATION, "EnumerationContext"),
+            self.context.as_deref(),
+        );
+        if let Some(items) = &self.items {
+            let mut i = Element::new(QName::new(items.ns.uri(), "Items"));
+            for f in &items.items {
+                if let Ok(x) = f.element() {
+                    i.children.push(Node::Element(x.into_owned()));
+                }
+            }
+            e.children.push(Node::Element(i));
+        }
+        if let Some(n) = self.end_of_sequence {
+            e.children
+                .push(Node::Element(Element::new(QName::new(n.uri(), "EndOfSequence"))));
+        }
+        e
+    }
+}
+
+impl Part for EnumerateResponse {
+    fn read(e: &Element, _: &[(String, String)]) -> Option<Self> {
+        e.name.is(ns::ENUMERATION, "EnumerateResponse").then_some(())?;
+        EnumerationBatch::read_tree(e).map(Self)
+    }
+    fn to_element(&self) -> Element {
+        self.0.to_named(QName::new(ns::ENUMERATION, "EnumerateResponse"))
+    }
+}
+
+impl Part for PullResponse {
+    fn read(e: &Element, _: &[(String, String)]) -> Option<Self> {
+        e.name.is(ns::ENUMERATION, "PullResponse").then_some(())?;
+        EnumerationBatch::read_tree(e).map(Self)
+    }
+    fn to_element(&self) -> Element {
+        self.0.to_named(QName::new(ns::ENUMERATION, "PullResponse"))
+    }
+}

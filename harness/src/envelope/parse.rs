@@ -1,0 +1,301 @@
+//! Reading an envelope from bytes in one forward pass.
+
+use std::sync::Arc;
+
+use quick_xml::events::BytesStart;
+
+use super::body::Body;
+use super::enumeration::{EnumNs, EnumerateResponse, EnumerationBatch, Items, PullResponse};
+use super::header::{Header, HeaderBlock};
+use super::{Envelope, SourcePrefixes};
+use crate::ns;
+use crate::xml::{
+    Cursor, ErrorKind, Ev, Fragment, Limits, ParseError, QName, decode, describe,
+};
+
+/// Parses an envelope with the default [`Limits`].
+pub fn parse(input: &[u8]) -> Result<Envelope, ParseError> {
+    parse_with(input, Limits::default())
+}
+
+/// Parses an envelope with explicit limits.
+pub fn parse_with(input: &[u8], limits: Limits) -> Result<Envelope, ParseError> {
+    let decoded = decode(input, limits)?;
+    let doc: Arc<str> = Arc::from(decoded.text.as_ref());
+    let view = decoded.view(&doc);
+    let mut cur = Cursor::new(&view, limits);
+    let mut p = Parser {
+        cur: &mut cur,
+        doc: doc.clone(),
+    };
+    let env = p.envelope()?;
+    p.cur.expect_eof()?;
+    Ok(env)
+}
+
+struct Parser<'c, 'i> {
+    cur: &'c mut Cursor<'i>,
+    doc: Arc<str>,
+}
+
+impl Parser<'_, '_> {
+    fn envelope(&mut self) -> Result<Envelope, ParseError> {
+        let (tag, empty, offset) = self.first_start("a SOAP 1.2 <s:Envelope>")?;
+        let root = self.cur.start_element(&tag, offset)?;
+        if root.name.is(ns::SOAP11, "Envelope") {
+            return Err(self.cur.error(offset, ErrorKind::Soap11));
+        }
+        if !root.name.is(ns::SOAP, "Envelope") {
+            return Err(self.unexpected(offset, "a SOAP 1.2 <s:Envelope>", &root.name));
+        }
+        let mut env = Envelope {
+            attrs: root.attrs,
+            prefixes: SourcePrefixes {
+                envelope: root.ns_decls,
+                ..SourcePrefixes::default()
+            },
+            ..Envelope::default()
+        };
+        if empty {
+            return Err(self.cur.unexpected(offset, "<s:Body> inside the envelope", "an empty envelope"));
+        }
+        let mut seen_body = false;
+        loop {
+            let at = self.cur.position();
+            match self.cur.next()? {
+                Ev::Text(t) if t.trim().is_empty() => {}
+                Ev::Start { tag, empty, offset } => {
+                    let name = self.cur.resolve(&tag, offset)?;
+                    if seen_body {
+                        return Err(self.unexpected(offset, "</s:Envelope> after the body", &name));
+                    }
+                    if name.is(ns::SOAP, "Header") && env.header.is_none() {
+                        self.header(&tag, empty, offset, &mut env)?;
+                    } else if name.is(ns::SOAP, "Body") {
+                        self.body(&tag, empty, offset, &mut env)?;
+                        seen_body = true;
+                    } else {
+                        return Err(self.unexpected(offset, "<s:Header> or <s:Body>", &name));
+                    }
+                }
+                Ev::End if seen_body => return Ok(env),
+                Ev::End => return Err(self.cur.unexpected(at, "<s:Body>", "</s:Envelope>")),
+                Ev::Text(_) => return Err(self.cur.unexpected(at, "<s:Header> or <s:Body>", "text")),
+                Ev::Eof => return Err(self.cur.unexpected(at, "</s:Envelope>", "end of input")),
+            }
+        }
+    }
+
+    fn first_start(&mut self, expected: &str) -> Result<(BytesStart<'static>, bool, usize), ParseError> {
+        loop {
+            let at = self.cur.position();
+            match self.cur.next()? {
+                Ev::Start { tag, empty, offset } => return Ok((tag.into_owned(), empty, offset)),
+                Ev::Text(t) if t.trim().is_empty() => {}
+                Ev::Text(_) => return Err(self.cur.unexpected(at, expected, "text")),
+                Ev::End => return Err(self.cur.unexpected(at, expected, "an end tag")),
+                Ev::Eof => return Err(self.cur.unexpected(at, expected, "end of input")),
+            }
+        }
+    }
+
+    fn unexpected(&self, offset: usize, expected: &str, found: &QName) -> ParseError {
+        self.cur.unexpected(offset, expected, describe(found))
+    }
+
+    fn header(
+        &mut self,
+        tag: &BytesStart<'_>,
+        empty: bool,
+        offset: usize,
+        env: &mut Envelope,
+    ) -> Result<(), ParseError> {
+        let h = self.cur.start_element(tag, offset)?;
+        env.prefixes.header = h.ns_decls;
+        let mut header = Header {
+            attrs: h.attrs,
+            blocks: Vec::new(),
+        };
+        if !empty {
+            let scope = self.cur.scope();
+            loop {
+                let at = self.cur.position();
+                match self.cur.next()? {
+                    Ev::Text(t) if t.trim().is_empty() => {}
+                    Ev::Start { tag, empty, offset } => {
+                        let e = self.cur.read_element(&tag, empty, offset)?;
+                        header.blocks.push(HeaderBlock::from_element(e, &scope));
+                    }
+                    Ev::End => break,
+                    Ev::Text(_) => return Err(self.cur.unexpected(at, "a header block", "text")),
+                    Ev::Eof => return Err(self.cur.unexpected(at, "</s:Header>", "end of input")),
+                }
+            }
+        }
+        env.header = Some(header);
+        Ok(())
+    }
+
+    fn body(
+        &mut self,
+        tag: &BytesStart<'_>,
+        empty: bool,
+        offset: usize,
+        env: &mut Envelope,
+    ) -> Result<(), ParseError> {
+        let b = self.cur.start_element(tag, offset)?;
+        env.body_attrs = b.attrs;
+        env.prefixes.body = b.ns_decls;
+        if empty {
+            return Ok(());
+        }
+        let scope = self.cur.scope();
+        let mut parts: Vec<Body> = Vec::new();
+        loop {
+            let at = self.cur.position();
+            match self.cur.next()? {
+                Ev::Text(t) if t.trim().is_empty() => {}
+                Ev::Start { tag, empty, offset } => {
+                    let name = self.cur.resolve(&tag, offset)?;
+                    let part = if name.is(ns::ENUMERATION, "PullResponse")
+                        || name.is(ns::ENUMERATION, "EnumerateResponse")
+                    {
+                        self.batch(&name, &tag, empty, offset)?
+                    } else {
+                        let e = self.cur.read_element(&tag, empty, offset)?;
+                        Body::from_element(e, &scope)
+                    };
+                    parts.push(part);
+                }
+                Ev::End => break,
+                Ev::Text(_) => return Err(self.cur.unexpected(at, "a body element", "text")),
+                Ev::Eof => return Err(self.cur.unexpected(at, "</s:Body>", "end of input")),
+            }
+        }
+        env.body = match parts.len() {
+            0 => Body::Empty,
+            1 => parts.pop().unwrap_or_default(),
+            _ => Body::Other(parts.iter().flat_map(Body::to_elements).collect()),
+        };
+        Ok(())
+    }
+
+    /// Reads an EnumerateResponse/PullResponse without building its items: each item is kept as
+    /// a slice of the document. Anything outside the expected shape keeps the whole response as
+    /// one generic fragment.
+    fn batch(
+        &mut self,
+        name: &QName,
+        tag: &BytesStart<'_>,
+        empty: bool,
+        offset: usize,
+    ) -> Result<Body, ParseError> {
+        let scope: Arc<[(String, String)]> = Arc::from(self.cur.scope());
+        let has_attrs = tag
+            .attributes()
+            .flatten()
+            .any(|a| a.key.as_namespace_binding().is_none());
+        let mut batch = EnumerationBatch::default();
+        let depth = self.cur.depth();
+        let typed = if has_attrs {
+            false
+        } else {
+            empty || self.batch_children(&mut batch)?
+        };
+        if !typed {
+            let end = if empty { self.cur.position() } else { self.finish_element(depth)? };
+            let frag = Fragment::raw(self.doc.clone(), offset, end, scope);
+            return Ok(Body::Other(vec![frag]));
+        }
+        Ok(if name.local == "PullResponse" {
+            Body::PullResponse(PullResponse(batch))
+        } else {
+            Body::EnumerateResponse(EnumerateResponse(batch))
+        })
+    }
+
+    /// Reads the children of a batch; `Ok(false)` when they do not fit the typed shape, with the
+    /// cursor left inside the response element for [`Parser::finish_element`].
+    fn batch_children(&mut self, batch: &mut EnumerationBatch) -> Result<bool, ParseError> {
+        let mut stage = 0u8;
+        loop {
+            match self.cur.next()? {
+                Ev::Text(t) if t.trim().is_empty() => {}
+                Ev::End => return Ok(true),
+                Ev::Start { tag, empty, offset } => {
+                    let name = self.cur.resolve(&tag, offset)?;
+                    let plain = !tag
+                        .attributes()
+                        .flatten()
+                        .any(|a| a.key.as_namespace_binding().is_none());
+                    let enum_ns = EnumNs::of(&name.ns);
+                    match (name.local.as_ref(), enum_ns) {
+                        ("Expires", Some(EnumNs::Enumeration))
+                            if plain && stage == 0 && batch.expires.is_none() =>
+                        {
+                            batch.expires = Some(self.cur.read_text(empty, "wsen:Expires")?);
+                        }
+                        ("EnumerationContext", Some(EnumNs::Enumeration))
+                            if plain && stage == 0 && batch.context.is_none() =>
+                        {
+                            batch.context =
+                                Some(self.cur.read_text(empty, "wsen:EnumerationContext")?);
+                            stage = 1;
+                        }
+                        ("Items", Some(n)) if plain && stage <= 1 => {
+                            stage = 2;
+                            match self.items(n, empty)? {
+                                Some(items) => batch.items = Some(items),
+                                None => return Ok(false),
+                            }
+                        }
+                        ("EndOfSequence", Some(n)) if plain && stage <= 2 => {
+                            stage = 3;
+                            if !self.cur.read_text(empty, "EndOfSequence")?.trim().is_empty() {
+                                return Ok(false);
+                            }
+                            batch.end_of_sequence = Some(n);
+                        }
+                        _ => return Ok(false),
+                    }
+                }
+                Ev::Text(_) | Ev::Eof => return Ok(false),
+            }
+        }
+    }
+
+    /// Consumes the rest of the element opened at `depth`; returns the offset just past it.
+    fn finish_element(&mut self, depth: usize) -> Result<usize, ParseError> {
+        while self.cur.depth() >= depth {
+            if let Ev::Eof = self.cur.next()? {
+                let at = self.cur.position();
+                return Err(self.cur.unexpected(at, "an end tag", "end of input"));
+            }
+        }
+        Ok(self.cur.position())
+    }
+
+    fn items(&mut self, ns: EnumNs, empty: bool) -> Result<Option<Items>, ParseError> {
+        let mut items = Items {
+            ns,
+            items: Vec::new(),
+        };
+        if empty {
+            return Ok(Some(items));
+        }
+        let scope: Arc<[(String, String)]> = Arc::from(self.cur.scope());
+        loop {
+            match self.cur.next()? {
+                Ev::Start { empty, offset, .. } => {
+                    let end = self.cur.skip_element(empty)?;
+                    items
+                        .items
+                        .push(Fragment::raw(self.doc.clone(), offset, end, scope.clone()));
+                }
+                Ev::Text(t) if t.trim().is_empty() => {}
+                Ev::End => return Ok(Some(items)),
+                Ev::Text(_) | Ev::Eof => return Ok(None),
+            }
+        }
+    }
+}

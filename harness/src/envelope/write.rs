@@ -1,0 +1,77 @@
+//! Writing an envelope: typed parts become trees, kept fragments are copied.
+
+use super::body::Body;
+use super::enumeration::EnumerationBatch;
+use super::header::HeaderBlock;
+use super::Envelope;
+use crate::ns;
+use crate::xml::{PrefixStyle, QName, XmlWriter};
+
+/// Writes an envelope with the given prefix policy.
+pub fn write(env: &Envelope, style: PrefixStyle) -> String {
+    let capacity = 1024 + env_size_hint(env);
+    let mut w = XmlWriter::with_capacity(style, capacity);
+    let root_decls = match style {
+        PrefixStyle::Preserve if !env.prefixes.envelope.is_empty() => env.prefixes.envelope.clone(),
+        _ => XmlWriter::windows_root_decls(),
+    };
+    let preserve = style == PrefixStyle::Preserve;
+    w.start(&QName::new(ns::SOAP, "Envelope"), Some("s"), &root_decls, &env.attrs);
+    if let Some(h) = &env.header {
+        let decls = if preserve { &env.prefixes.header[..] } else { &[] };
+        w.start(&QName::new(ns::SOAP, "Header"), Some("s"), decls, &h.attrs);
+        for b in &h.blocks {
+            match b {
+                HeaderBlock::Unknown(e) => w.element(e),
+                other => w.element(&other.to_element()),
+            }
+        }
+        w.end();
+    }
+    let decls = if preserve { &env.prefixes.body[..] } else { &[] };
+    w.start(&QName::new(ns::SOAP, "Body"), Some("s"), decls, &env.body_attrs);
+    match &env.body {
+        Body::EnumerateResponse(r) => {
+            write_batch(&mut w, &r.0, QName::new(ns::ENUMERATION, "EnumerateResponse"))
+        }
+        Body::PullResponse(r) => write_batch(&mut w, &r.0, QName::new(ns::ENUMERATION, "PullResponse")),
+        Body::Other(frags) => frags.iter().for_each(|f| f.write(&mut w)),
+        other => other.to_elements().iter().for_each(|f| f.write(&mut w)),
+    }
+    w.end();
+    w.end();
+    w.finish()
+}
+
+/// Items are written straight from their source text: this is the large part of a big response.
+fn write_batch(w: &mut XmlWriter, b: &EnumerationBatch, name: QName) {
+    w.start(&name, None, &[], &[]);
+    if let Some(x) = &b.expires {
+        w.text_element(&QName::new(ns::ENUMERATION, "Expires"), &[], x);
+    }
+    if let Some(c) = &b.context {
+        w.text_element(&QName::new(ns::ENUMERATION, "EnumerationContext"), &[], c);
+    }
+    if let Some(items) = &b.items {
+        w.start(&QName::new(items.ns.uri(), "Items"), None, &[], &[]);
+        for f in &items.items {
+            f.write(w);
+        }
+        w.end();
+    }
+    if let Some(n) = b.end_of_sequence {
+        w.start(&QName::new(n.uri(), "EndOfSequence"), None, &[], &[]);
+        w.end();
+    }
+    w.end();
+}
+
+fn env_size_hint(env: &Envelope) -> usize {
+    let frag_len = |f: &crate::xml::Fragment| f.source().map_or(256, str::len);
+    match &env.body {
+        Body::EnumerateResponse(r) => r.0.items.as_ref().map_or(0, |i| i.items.iter().map(frag_len).sum()),
+        Body::PullResponse(r) => r.0.items.as_ref().map_or(0, |i| i.items.iter().map(frag_len).sum()),
+        Body::Other(v) => v.iter().map(frag_len).sum(),
+        _ => 0,
+    }
+}

@@ -1,0 +1,17 @@
+//! wsman-harness: conformance checks, a reference server, replay, fuzzing and benchmarks for
+//! WS-Management as Windows Remote Management speaks it.
+//!
+//! Data flows one way: bytes → [`xml`] → [`envelope`] (the model) → engines → reports → CLI.
+//! The codec and model do no I/O.
+
+pub mod catalogue;
+pub mod cli;
+pub mod duration;
+pub mod envelope;
+pub mod ids;
+pub mod inspect;
+pub mod ns;
+pub mod xml;
+
+pub use envelope::{Envelope, parse, write};
+pub use xml::PrefixStyle;

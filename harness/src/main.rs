@@ -1,0 +1,5 @@
+//! The `wsman-harness` command.
+
+fn main() -> std::process::ExitCode {
+    wsman_harness::cli::main()
+}

@@ -1,0 +1,704 @@
+//! Bounded, namespace-resolving reading of XML input: the single entry point from bytes.
+//!
+//! Every error carries a byte offset into the caller's input (for UTF-16 input the offset is
+//! mapped back from the transcoded text) and says what was expected. DOCTYPE declarations are
+//! refused outright, so no entity is ever expanded; limits are checked while reading.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use quick_xml::NsReader;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::{PrefixDeclaration, ResolveResult};
+
+use super::element::{Element, Node};
+use super::name::{Attribute, QName};
+use crate::ns;
+
+/// Bounds applied while reading one document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted input, in bytes.
+    pub max_bytes: usize,
+    /// Deepest accepted element nesting.
+    pub max_depth: usize,
+}
+
+impl Limits {
+    /// No practical bound; for trusted, already-bounded input such as test fixtures.
+    pub const UNBOUNDED: Limits = Limits {
+        max_bytes: usize::MAX,
+        max_depth: 4096,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_bytes: DEFAULT_MAX_BYTES,
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+/// WinRM caps MaxEnvelopeSizekb at 1039440 KiB, but nothing real comes near it; 8 MiB holds a
+/// response at the 512 KB client default many times over and keeps memory bounded by default.
+pub const DEFAULT_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// Real envelopes nest about 15 levels (envelope, body, items, CIM instance, embedded objects);
+/// 256 leaves room for deep resource bodies and stops nesting bombs long before the stack.
+pub const DEFAULT_MAX_DEPTH: usize = 256;
+
+/// Why input could not be read, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// Byte offset into the original input.
+    pub offset: u64,
+    /// What went wrong.
+    pub kind: ErrorKind,
+}
+
+/// The kinds of reading errors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input exceeds [`Limits::max_bytes`].
+    TooLarge {
+        /// Input size.
+        size: usize,
+        /// Configured limit.
+        limit: usize,
+    },
+    /// Nesting exceeds [`Limits::max_depth`].
+    TooDeep {
+        /// Configured limit.
+        limit: usize,
+    },
+    /// A `<!DOCTYPE` declaration: refused so that entities are never expanded.
+    Doctype,
+    /// The bytes are not valid in the detected encoding, or the encoding is not supported.
+    Encoding(String),
+    /// An entity reference other than the five predefined ones or a character reference.
+    UnknownEntity(String),
+    /// Malformed XML, as reported by the tokenizer.
+    Syntax(String),
+    /// A prefix with no namespace declaration in scope.
+    Namespace(String),
+    /// Well-formed XML that is not the structure expected here.
+    Unexpected {
+        /// What the reader was looking for.
+        expected: String,
+        /// What it found.
+        found: String,
+    },
+    /// A SOAP 1.1 envelope; WinRM answers these with `s:VersionMismatch`.
+    Soap11,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at byte {}: {}", self.offset, self.kind)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::TooLarge { size, limit } => {
+                write!(f, "input of {size} bytes exceeds the limit of {limit} bytes")
+            }
+            ErrorKind::TooDeep { limit } => {
+                write!(f, "elements nest deeper than the limit of {limit}")
+            }
+            ErrorKind::Doctype => f.write_str(
+                "DOCTYPE declarations are refused (entity expansion is never performed)",
+            ),
+            ErrorKind::Encoding(m) => write!(f, "encoding error: {m}"),
+            ErrorKind::UnknownEntity(n) => write!(
+                f,
+                "unknown entity reference '&{n};' (only the predefined entities and character references are allowed)"
+            ),
+            ErrorKind::Syntax(m) => write!(f, "malformed XML: {m}"),
+            ErrorKind::Namespace(m) => write!(f, "namespace error: {m}"),
+            ErrorKind::Unexpected { expected, found } => {
+                write!(f, "expected {expected}, found {found}")
+            }
+            ErrorKind::Soap11 => f.write_str(
+                "expected a SOAP 1.2 envelope, found SOAP 1.1 (WS-Management requires SOAP 1.2)",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// The detected encoding of the input, used to map text offsets back to input bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Utf8 { bom: usize },
+    Utf16 { bom: usize, big_endian: bool },
+}
+
+/// Input turned into UTF-8 text, plus what is needed to report offsets in the original bytes.
+#[derive(Debug)]
+pub struct Decoded<'a> {
+    /// The text.
+    pub text: Cow<'a, str>,
+    encoding: Encoding,
+}
+
+impl Decoded<'_> {
+    /// The same decoding over another copy of the same text (e.g. one shared by fragments).
+    pub fn view<'b>(&self, text: &'b str) -> Decoded<'b> {
+        Decoded {
+            text: std::borrow::Cow::Borrowed(text),
+            encoding: self.encoding,
+        }
+    }
+
+    /// Maps a byte offset in [`Decoded::text`] to one in the original input.
+    pub fn input_offset(&self, text_offset: usize) -> u64 {
+        let text_offset = text_offset.min(self.text.len());
+        match self.encoding {
+            Encoding::Utf8 { bom } => (bom + text_offset) as u64,
+            Encoding::Utf16 { bom, .. } => {
+                let head = self.text.get(..text_offset).unwrap_or(&self.text);
+                (bom + head.encode_utf16().count() * 2) as u64
+            }
+        }
+    }
+
+    /// A parse error at a text offset, reported in input bytes.
+    pub fn error(&self, text_offset: usize, kind: ErrorKind) -> ParseError {
+        ParseError {
+            offset: self.input_offset(text_offset),
+            kind,
+        }
+    }
+
+    fn is_utf16(&self) -> bool {
+        matches!(self.encoding, Encoding::Utf16 { .. })
+    }
+}
+
+/// Detects UTF-8 or UTF-16 (by byte order mark, or by the `<?` pattern of XML 1.0 appendix F)
+/// and returns UTF-8 text. Other encodings are refused: WinRM uses only these two.
+pub fn decode(input: &[u8], limits: Limits) -> Result<Decoded<'_>, ParseError> {
+    if input.len() > limits.max_bytes {
+        return Err(ParseError {
+            offset: limits.max_bytes as u64,
+            kind: ErrorKind::TooLarge {
+                size: input.len(),
+                limit: limits.max_bytes,
+            },
+        });
+    }
+    let (encoding, body) = match input {
+        [0, 0, 0xFE, 0xFF, ..] | [0xFF, 0xFE, 0, 0, ..] | [0, 0, 0, b'<', ..] => {
+            return Err(ParseError {
+                offset: 0,
+                kind: ErrorKind::Encoding("UTF-32 is not supported".into()),
+            });
+        }
+        [0xEF, 0xBB, 0xBF, rest @ ..] => (Encoding::Utf8 { bom: 3 }, rest),
+        [0xFF, 0xFE, rest @ ..] => (
+            Encoding::Utf16 {
+                bom: 2,
+                big_endian: false,
+            },
+            rest,
+        ),
+        [0xFE, 0xFF, rest @ ..] => (
+            Encoding::Utf16 {
+                bom: 2,
+                big_endian: true,
+            },
+            rest,
+        ),
+        [b'<', 0, b'?', 0, ..] => (
+            Encoding::Utf16 {
+                bom: 0,
+                big_endian: false,
+            },
+            input,
+        ),
+        [0, b'<', 0, b'?', ..] => (
+            Encoding::Utf16 {
+                bom: 0,
+                big_endian: true,
+            },
+            input,
+        ),
+        _ => (Encoding::Utf8 { bom: 0 }, input),
+    };
+    let text = match encoding {
+        Encoding::Utf8 { bom } => match std::str::from_utf8(body) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(e) => {
+                return Err(ParseError {
+                    offset: (bom + e.valid_up_to()) as u64,
+                    kind: ErrorKind::Encoding("invalid UTF-8 sequence".into()),
+                });
+            }
+        },
+        Encoding::Utf16 { bom, big_endian } => Cow::Owned(decode_utf16(body, bom, big_endian)?),
+    };
+    Ok(Decoded { text, encoding })
+}
+
+fn decode_utf16(body: &[u8], bom: usize, big_endian: bool) -> Result<String, ParseError> {
+    if body.len() % 2 != 0 {
+        return Err(ParseError {
+            offset: (bom + body.len() - 1) as u64,
+            kind: ErrorKind::Encoding("UTF-16 input has an odd number of bytes".into()),
+        });
+    }
+    let units = body.chunks_exact(2).map(|c| {
+        if big_endian {
+            u16::from_be_bytes([c[0], c[1]])
+        } else {
+            u16::from_le_bytes([c[0], c[1]])
+        }
+    });
+    let mut out = String::with_capacity(body.len() / 2);
+    for (i, r) in char::decode_utf16(units).enumerate() {
+        match r {
+            Ok(c) => out.push(c),
+            Err(_) => {
+                return Err(ParseError {
+                    offset: (bom + i * 2) as u64,
+                    kind: ErrorKind::Encoding("unpaired UTF-16 surrogate".into()),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A forward-only, namespace-resolving reader over decoded text.
+pub struct Cursor<'i> {
+    reader: NsReader<&'i [u8]>,
+    src: &'i Decoded<'i>,
+    depth: usize,
+    limits: Limits,
+    seen_root: bool,
+}
+
+/// An event after comments, processing instructions and the XML declaration are dealt with.
+pub enum Ev<'i> {
+    /// A start tag (`empty` for `<x/>`), with the text offset of its `<`.
+    Start {
+        /// The tag.
+        tag: BytesStart<'i>,
+        /// True for a self-closing tag: no End follows.
+        empty: bool,
+        /// Offset of `<` in the decoded text.
+        offset: usize,
+    },
+    /// An end tag.
+    End,
+    /// Character data with entities resolved.
+    Text(Cow<'i, str>),
+    /// End of input.
+    Eof,
+}
+
+impl<'i> Cursor<'i> {
+    /// A cursor over decoded input.
+    pub fn new(src: &'i Decoded<'i>, limits: Limits) -> Self {
+        let mut reader = NsReader::from_str(&src.text);
+        let cfg = reader.config_mut();
+        cfg.check_end_names = true;
+        cfg.expand_empty_elements = false;
+        cfg.trim_text(false);
+        Self {
+            reader,
+            src,
+            depth: 0,
+            limits,
+            seen_root: false,
+        }
+    }
+
+    /// The decoded text being read.
+    pub fn text(&self) -> &'i str {
+        &self.src.text
+    }
+
+    /// Current element nesting depth (0 outside the root).
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Current offset in the decoded text.
+    pub fn position(&self) -> usize {
+        self.reader.buffer_position() as usize
+    }
+
+    /// An error at a text offset.
+    pub fn error(&self, offset: usize, kind: ErrorKind) -> ParseError {
+        self.src.error(offset, kind)
+    }
+
+    /// An "expected X, found Y" error at a text offset.
+    pub fn unexpected(&self, offset: usize, expected: &str, found: impl Into<String>) -> ParseError {
+        self.error(
+            offset,
+            ErrorKind::Unexpected {
+                expected: expected.into(),
+                found: found.into(),
+            },
+        )
+    }
+
+    /// The next significant event. Comments and processing instructions are skipped, the XML
+    /// declaration is checked against the detected encoding, DOCTYPE is refused.
+    pub fn next(&mut self) -> Result<Ev<'i>, ParseError> {
+        loop {
+            let offset = self.position();
+            let event = match self.reader.read_event() {
+                Ok(e) => e,
+                Err(e) => {
+                    let at = self.reader.error_position() as usize;
+                    return Err(self.error(at, ErrorKind::Syntax(e.to_string())));
+                }
+            };
+            match event {
+                Event::Start(tag) => {
+                    self.enter(offset)?;
+                    return Ok(Ev::Start {
+                        tag,
+                        empty: false,
+                        offset,
+                    });
+                }
+                Event::Empty(tag) => {
+                    self.enter(offset)?;
+                    self.depth -= 1;
+                    return Ok(Ev::Start {
+                        tag,
+                        empty: true,
+                        offset,
+                    });
+                }
+                Event::End(_) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    return Ok(Ev::End);
+                }
+                Event::Text(t) => return Ok(Ev::Text(t.xml10_content())),
+                Event::CData(c) => return Ok(Ev::Text(c.into_inner())),
+                Event::GeneralRef(r) => {
+                    let resolved = match r.resolve_char_ref() {
+                        Ok(Some(c)) => Cow::Owned(c.to_string()),
+                        Ok(None) => {
+                            let name = r.into_inner();
+                            match quick_xml::escape::resolve_predefined_entity(&name) {
+                                Some(s) => Cow::Borrowed(s),
+                                None => {
+                                    return Err(self.error(
+                                        offset,
+                                        ErrorKind::UnknownEntity(name.into_owned()),
+                                    ));
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            return Err(self.error(offset, ErrorKind::Syntax(e.to_string())));
+                        }
+                    };
+                    return Ok(Ev::Text(resolved));
+                }
+                Event::Decl(d) => self.check_decl(&d, offset)?,
+                Event::DocType(_) => return Err(self.error(offset, ErrorKind::Doctype)),
+                Event::Comment(_) | Event::PI(_) => {}
+                Event::Eof => return Ok(Ev::Eof),
+            }
+        }
+    }
+
+    fn enter(&mut self, offset: usize) -> Result<(), ParseError> {
+        self.depth += 1;
+        self.seen_root = true;
+        if self.depth > self.limits.max_depth {
+            return Err(self.error(
+                offset,
+                ErrorKind::TooDeep {
+                    limit: self.limits.max_depth,
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_decl(
+        &self,
+        d: &quick_xml::events::BytesDecl<'_>,
+        offset: usize,
+    ) -> Result<(), ParseError> {
+        if self.seen_root || offset > 0 {
+            return Err(self.error(
+                offset,
+                ErrorKind::Syntax("XML declaration is only allowed at the very start".into()),
+            ));
+        }
+        if let Some(Ok(enc)) = d.encoding() {
+            let enc = enc.to_ascii_lowercase();
+            let declared_utf16 = enc.starts_with("utf-16") || enc == "unicode";
+            let declared_utf8 = enc == "utf-8" || enc == "utf8" || enc == "us-ascii";
+            if !(declared_utf8 || declared_utf16) {
+                return Err(self.error(
+                    offset,
+                    ErrorKind::Encoding(format!("declared encoding '{enc}' is not supported")),
+                ));
+            }
+            if declared_utf16 != self.src.is_utf16() {
+                return Err(self.error(
+                    offset,
+                    ErrorKind::Encoding(format!(
+                        "declared encoding '{enc}' does not match the bytes (detected {})",
+                        if self.src.is_utf16() { "UTF-16" } else { "UTF-8" }
+                    )),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves a start tag's name. Call right after the tag was read, while its scope is current.
+    pub fn resolve(&self, tag: &BytesStart<'_>, offset: usize) -> Result<QName, ParseError> {
+        let (res, local) = self.reader.resolver().resolve_element(tag.name());
+        let ns = match &res {
+            ResolveResult::Bound(n) => n.as_ref(),
+            ResolveResult::Unbound => "",
+            ResolveResult::Unknown(p) => {
+                return Err(self.error(
+                    offset,
+                    ErrorKind::Namespace(format!(
+                        "prefix '{}' is not declared",
+                        p
+                    )),
+                ));
+            }
+        };
+        let local: &str = local.as_ref();
+        Ok(QName::owned(ns, local))
+    }
+
+    /// Builds an owned element from a start tag: name, prefix, declarations, attributes.
+    pub fn start_element(&self, tag: &BytesStart<'_>, offset: usize) -> Result<Element, ParseError> {
+        let name = self.resolve(tag, offset)?;
+        let prefix = tag
+            .name()
+            .prefix()
+            .map(|p| p.as_ref().to_owned());
+        let mut el = Element {
+            name,
+            prefix,
+            ..Element::default()
+        };
+        for a in tag.attributes() {
+            let a = a.map_err(|e| self.error(offset, ErrorKind::Syntax(e.to_string())))?;
+            if let Some(decl) = a.key.as_namespace_binding() {
+                let p = match decl {
+                    PrefixDeclaration::Default => String::new(),
+                    PrefixDeclaration::Named(p) => p.to_owned(),
+                };
+                // The raw value, as the tokenizer's namespace resolver uses it, so that the
+                // declarations we keep bind exactly the URIs names were resolved to.
+                let raw: &str = a.value.as_ref();
+                el.ns_decls.push((p, raw.to_owned()));
+                continue;
+            }
+            let value = a
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|e| self.attr_error(offset, e))?
+                .into_owned();
+            let (res, local) = self.reader.resolver().resolve_attribute(a.key);
+            let ns = match res {
+                ResolveResult::Bound(n) => n.as_ref().to_owned(),
+                ResolveResult::Unbound => String::new(),
+                ResolveResult::Unknown(p) => {
+                    return Err(self.error(
+                        offset,
+                        ErrorKind::Namespace(format!(
+                            "attribute prefix '{}' is not declared",
+                            p
+                        )),
+                    ));
+                }
+            };
+            el.attrs.push(Attribute {
+                name: QName::owned(&ns, local.as_ref()),
+                prefix: a
+                    .key
+                    .prefix()
+                    .map(|p| p.as_ref().to_owned()),
+                value,
+            });
+        }
+        Ok(el)
+    }
+
+    fn attr_error(&self, offset: usize, e: quick_xml::Error) -> ParseError {
+        match e {
+            quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(_, n)) => {
+                self.error(offset, ErrorKind::UnknownEntity(n))
+            }
+            other => self.error(offset, ErrorKind::Syntax(other.to_string())),
+        }
+    }
+
+    /// Reads the rest of an element whose start tag was just read, into an owned tree.
+    pub fn read_element(
+        &mut self,
+        tag: &BytesStart<'_>,
+        empty: bool,
+        offset: usize,
+    ) -> Result<Element, ParseError> {
+        let mut el = self.start_element(tag, offset)?;
+        if !empty {
+            self.read_children(&mut el)?;
+        }
+        Ok(el)
+    }
+
+    /// Reads child nodes until the end tag of the current element.
+    pub fn read_children(&mut self, el: &mut Element) -> Result<(), ParseError> {
+        let mut text = String::new();
+        loop {
+            match self.next()? {
+                Ev::Start { tag, empty, offset } => {
+                    flush_text(&mut text, &mut el.children);
+                    let child = self.read_element(&tag, empty, offset)?;
+                    el.children.push(Node::Element(child));
+                }
+                Ev::Text(t) => text.push_str(&t),
+                Ev::End => break,
+                Ev::Eof => {
+                    let at = self.position();
+                    return Err(self.unexpected(at, &format!("</{}>", el.name), "end of input"));
+                }
+            }
+        }
+        flush_text(&mut text, &mut el.children);
+        drop_layout_whitespace(&mut el.children);
+        Ok(())
+    }
+
+    /// Skips the rest of an element whose start tag was just read; returns the text offset just
+    /// past its end. Used for lazily kept fragments: text is not unescaped here, but unknown
+    /// entity references are still refused.
+    pub fn skip_element(&mut self, empty: bool) -> Result<usize, ParseError> {
+        if !empty {
+            let mut depth = 1usize;
+            while depth > 0 {
+                match self.next()? {
+                    Ev::Start { empty: false, .. } => depth += 1,
+                    Ev::End => depth -= 1,
+                    Ev::Eof => {
+                        let at = self.position();
+                        return Err(self.unexpected(at, "an end tag", "end of input"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(self.position())
+    }
+
+    /// Reads the text content of an element whose start tag was just read; child elements are
+    /// an error. Returns the text (entities resolved).
+    pub fn read_text(&mut self, empty: bool, what: &str) -> Result<String, ParseError> {
+        let mut text = String::new();
+        if empty {
+            return Ok(text);
+        }
+        loop {
+            match self.next()? {
+                Ev::Text(t) => text.push_str(&t),
+                Ev::End => return Ok(text),
+                Ev::Start { offset, .. } => {
+                    return Err(self.unexpected(offset, &format!("text content in {what}"), "an element"));
+                }
+                Ev::Eof => {
+                    let at = self.position();
+                    return Err(self.unexpected(at, &format!("end of {what}"), "end of input"));
+                }
+            }
+        }
+    }
+
+    /// The namespace bindings in scope now, latest binding per prefix; `""` is the default.
+    pub fn scope(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (decl, uri) in self.reader.resolver().bindings() {
+            let p = match decl {
+                PrefixDeclaration::Default => String::new(),
+                PrefixDeclaration::Named(p) => p.to_owned(),
+            };
+            let uri = uri.as_ref().to_owned();
+            match out.iter_mut().find(|(q, _)| *q == p) {
+                Some(slot) => slot.1 = uri,
+                None => out.push((p, uri)),
+            }
+        }
+        out
+    }
+
+    /// Requires that only whitespace, comments and processing instructions remain.
+    pub fn expect_eof(&mut self) -> Result<(), ParseError> {
+        loop {
+            let offset = self.position();
+            match self.next()? {
+                Ev::Eof => return Ok(()),
+                Ev::Text(t) if t.trim().is_empty() => {}
+                Ev::Text(_) => return Err(self.unexpected(offset, "end of input", "text")),
+                Ev::Start { .. } | Ev::End => {
+                    return Err(self.unexpected(
+                        offset,
+                        "end of input",
+                        "content after the root element",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn flush_text(text: &mut String, children: &mut Vec<Node>) {
+    if !text.is_empty() {
+        children.push(Node::Text(std::mem::take(text)));
+    }
+}
+
+/// Whitespace between child elements is layout (pretty-printing), not content.
+pub(crate) fn drop_layout_whitespace(children: &mut Vec<Node>) {
+    if children.iter().any(|n| matches!(n, Node::Element(_))) {
+        children.retain(|n| !matches!(n, Node::Text(t) if t.trim().is_empty()));
+    }
+}
+
+/// Parses a standalone document into an element tree.
+pub fn parse_document(input: &[u8], limits: Limits) -> Result<Element, ParseError> {
+    let src = decode(input, limits)?;
+    let mut cur = Cursor::new(&src, limits);
+    let root = loop {
+        let at = cur.position();
+        match cur.next()? {
+            Ev::Start { tag, empty, offset } => break cur.read_element(&tag, empty, offset)?,
+            Ev::Text(t) if t.trim().is_empty() => {}
+            Ev::Text(_) => return Err(cur.unexpected(at, "a root element", "text")),
+            Ev::End => return Err(cur.unexpected(at, "a root element", "an end tag")),
+            Ev::Eof => return Err(cur.unexpected(at, "a root element", "end of input")),
+        }
+    };
+    cur.expect_eof()?;
+    Ok(root)
+}
+
+/// Name of a namespace URI for messages: its Windows prefix when it has one.
+pub fn describe(name: &QName) -> String {
+    match ns::windows_prefix(&name.ns) {
+        Some(_) => format!("<{name}>"),
+        None if name.ns.is_empty() => format!("<{}>", name.local),
+        None => format!("<{}> in namespace {}", name.local, name.ns),
+    }
+}

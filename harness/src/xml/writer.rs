@@ -1,0 +1,391 @@
+//! Namespace-aware XML writer: chooses prefixes, declares what it uses, escapes what must be.
+//!
+//! Two prefix policies: [`PrefixStyle::Windows`] writes the prefixes a Windows WinRM service
+//! writes (`s`, `a`, `w`, `rsp`, ...), [`PrefixStyle::Preserve`] reuses the prefixes the input had.
+//! Either way every name resolves to the same namespace URI it had in the model.
+
+use super::element::{Element, Node};
+use super::name::{Attribute, QName};
+use crate::ns;
+
+/// Which prefixes the writer prefers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PrefixStyle {
+    /// The prefixes Windows uses; other namespaces keep their source prefix.
+    #[default]
+    Windows,
+    /// The prefixes recorded from the input.
+    Preserve,
+}
+
+/// Streaming writer into a `String`.
+///
+/// Namespace URIs are written as the reader keeps them: raw, as they stood in the source
+/// attribute, because that is the form names were resolved against.
+pub struct XmlWriter {
+    out: String,
+    style: PrefixStyle,
+    /// Bindings in scope, innermost last: (prefix, uri), `""` for the default namespace.
+    scope: Vec<(String, String)>,
+    /// Scope length at each open element.
+    marks: Vec<usize>,
+    /// True while a start tag is written but not yet closed with `>`.
+    tag_open: bool,
+    open_names: Vec<String>,
+    generated: usize,
+}
+
+impl XmlWriter {
+    /// A writer with the given prefix policy.
+    pub fn new(style: PrefixStyle) -> Self {
+        Self::with_capacity(style, 1024)
+    }
+
+    /// A writer with a capacity hint for the output.
+    pub fn with_capacity(style: PrefixStyle, capacity: usize) -> Self {
+        Self {
+            out: String::with_capacity(capacity),
+            style,
+            scope: Vec::new(),
+            marks: Vec::new(),
+            tag_open: false,
+            open_names: Vec::new(),
+            generated: 0,
+        }
+    }
+
+    /// The prefix policy.
+    pub fn style(&self) -> PrefixStyle {
+        self.style
+    }
+
+    /// Finishes and returns the document.
+    pub fn finish(mut self) -> String {
+        self.close_tag();
+        self.out
+    }
+
+    /// The namespace bound to a prefix now (`""` = default namespace).
+    pub fn lookup(&self, prefix: &str) -> Option<&str> {
+        self.scope
+            .iter()
+            .rev()
+            .find(|(p, _)| p == prefix)
+            .map(|(_, u)| u.as_str())
+    }
+
+    /// A prefix (never the default) currently bound to `uri` and not shadowed.
+    fn bound_prefix(&self, uri: &str) -> Option<&str> {
+        self.scope
+            .iter()
+            .rev()
+            .filter(|(p, u)| !p.is_empty() && u == uri)
+            .map(|(p, _)| p.as_str())
+            .find(|p| self.lookup(p) == Some(uri))
+    }
+
+    /// Opens an element. `hint` is the source prefix, `decls` the declarations to repeat.
+    pub fn start(
+        &mut self,
+        name: &QName,
+        hint: Option<&str>,
+        decls: &[(String, String)],
+        attrs: &[Attribute],
+    ) {
+        self.close_tag();
+        self.marks.push(self.scope.len());
+        let mut new_decls: Vec<(String, String)> = Vec::new();
+        for (p, u) in decls {
+            if self.lookup(p) != Some(u.as_str()) && !new_decls.iter().any(|(q, _)| q == p) {
+                self.bind(&mut new_decls, p, u);
+            }
+        }
+        let prefix = self.element_prefix(name, hint, &mut new_decls);
+        let qname = match &prefix {
+            Some(p) => format!("{p}:{}", name.local),
+            None => name.local.to_string(),
+        };
+        let mut attr_text = String::new();
+        for a in attrs {
+            let p = self.attribute_prefix(a, &mut new_decls);
+            attr_text.push(' ');
+            if let Some(p) = p {
+                attr_text.push_str(&p);
+                attr_text.push(':');
+            }
+            attr_text.push_str(&a.name.local);
+            attr_text.push_str("=\"");
+            escape_attr(&a.value, &mut attr_text);
+            attr_text.push('"');
+        }
+        self.out.push('<');
+        self.out.push_str(&qname);
+        for (p, u) in &new_decls {
+            if p.is_empty() {
+                self.out.push_str(" xmlns=\"");
+            } else {
+                self.out.push_str(" xmlns:");
+                self.out.push_str(p);
+                self.out.push_str("=\"");
+            }
+            self.out.push_str(u);
+            self.out.push('"');
+        }
+        self.out.push_str(&attr_text);
+        self.tag_open = true;
+        self.open_names.push(qname);
+    }
+
+    /// Declares every Windows prefix on the next element (the envelope root does this).
+    pub fn windows_root_decls() -> Vec<(String, String)> {
+        ns::WINDOWS_PREFIXES
+            .iter()
+            .map(|(p, u)| (p.to_string(), u.to_string()))
+            .collect()
+    }
+
+    fn bind(&mut self, new_decls: &mut Vec<(String, String)>, prefix: &str, uri: &str) {
+        new_decls.push((prefix.to_owned(), uri.to_owned()));
+        self.scope.push((prefix.to_owned(), uri.to_owned()));
+    }
+
+    fn element_prefix(
+        &mut self,
+        name: &QName,
+        hint: Option<&str>,
+        new_decls: &mut Vec<(String, String)>,
+    ) -> Option<String> {
+        let uri = name.ns.as_ref();
+        if uri.is_empty() {
+            if self.lookup("").is_some_and(|d| !d.is_empty()) {
+                self.bind(new_decls, "", "");
+            }
+            return None;
+        }
+        let preferred = self.preferred_prefix(uri, hint);
+        if self.style == PrefixStyle::Preserve && hint.is_none() && self.lookup("") == Some(uri) {
+            return None;
+        }
+        if let Some(p) = preferred.as_deref()
+            && self.lookup(p) == Some(uri)
+        {
+            return Some(p.to_owned());
+        }
+        if let Some(p) = self.bound_prefix(uri) {
+            return Some(p.to_owned());
+        }
+        if self.style == PrefixStyle::Preserve && hint.is_none() {
+            self.bind(new_decls, "", uri);
+            return None;
+        }
+        let p = self.fresh_prefix(preferred, new_decls);
+        self.bind(new_decls, &p, uri);
+        Some(p)
+    }
+
+    fn attribute_prefix(
+        &mut self,
+        a: &Attribute,
+        new_decls: &mut Vec<(String, String)>,
+    ) -> Option<String> {
+        let uri = a.name.ns.as_ref();
+        if uri.is_empty() {
+            return None;
+        }
+        if uri == ns::XML {
+            return Some("xml".into());
+        }
+        let preferred = self.preferred_prefix(uri, a.prefix.as_deref());
+        if let Some(p) = preferred.as_deref()
+            && self.lookup(p) == Some(uri)
+        {
+            return Some(p.to_owned());
+        }
+        if let Some(p) = self.bound_prefix(uri) {
+            return Some(p.to_owned());
+        }
+        let p = self.fresh_prefix(preferred, new_decls);
+        self.bind(new_decls, &p, uri);
+        Some(p)
+    }
+
+    fn preferred_prefix(&self, uri: &str, hint: Option<&str>) -> Option<String> {
+        let windows = ns::windows_prefix(uri).filter(|p| *p != "xml");
+        match self.style {
+            PrefixStyle::Windows => windows.or(hint),
+            PrefixStyle::Preserve => hint.or(windows),
+        }
+        .map(str::to_owned)
+    }
+
+    /// A prefix not already declared on this element: the preferred one, else `nsN`.
+    fn fresh_prefix(&mut self, preferred: Option<String>, new_decls: &[(String, String)]) -> String {
+        if let Some(p) = preferred
+            && !p.is_empty()
+            && !new_decls.iter().any(|(q, _)| *q == p)
+        {
+            return p;
+        }
+        loop {
+            self.generated += 1;
+            let p = format!("ns{}", self.generated);
+            if !new_decls.iter().any(|(q, _)| *q == p) && self.lookup(&p).is_none() {
+                return p;
+            }
+        }
+    }
+
+    /// Prefix to write a QName-valued text (fault subcodes) with, declaring it on the element
+    /// just opened when it is not in scope.
+    pub fn qname_text(&mut self, name: &QName) -> String {
+        if name.ns.is_empty() {
+            return name.local.to_string();
+        }
+        let p = match self.bound_prefix(&name.ns) {
+            Some(p) => p.to_owned(),
+            None => {
+                assert!(self.tag_open, "qname_text needs an open start tag");
+                let preferred = self.preferred_prefix(&name.ns, None);
+                let p = self.fresh_prefix(preferred, &[]);
+                self.out.push_str(" xmlns:");
+                self.out.push_str(&p);
+                self.out.push_str("=\"");
+                self.out.push_str(&name.ns);
+                self.out.push('"');
+                self.scope.push((p.clone(), name.ns.to_string()));
+                p
+            }
+        };
+        format!("{p}:{}", name.local)
+    }
+
+    /// Writes character data.
+    pub fn text(&mut self, s: &str) {
+        if s.is_empty() {
+            return;
+        }
+        self.close_tag();
+        escape_text(s, &mut self.out);
+    }
+
+    /// Closes the innermost element (self-closing when it had no content).
+    pub fn end(&mut self) {
+        let name = self.open_names.pop().unwrap_or_default();
+        if self.tag_open {
+            self.out.push_str("/>");
+            self.tag_open = false;
+        } else {
+            self.out.push_str("</");
+            self.out.push_str(&name);
+            self.out.push('>');
+        }
+        let mark = self.marks.pop().unwrap_or(0);
+        self.scope.truncate(mark);
+    }
+
+    /// Writes an element holding only text.
+    pub fn text_element(&mut self, name: &QName, attrs: &[Attribute], text: &str) {
+        self.start(name, None, &[], attrs);
+        self.text(text);
+        self.end();
+    }
+
+    /// Writes a generic element tree.
+    pub fn element(&mut self, e: &Element) {
+        self.start(&e.name, e.prefix.as_deref(), &e.ns_decls, &e.attrs);
+        for n in &e.children {
+            match n {
+                Node::Element(c) => self.element(c),
+                Node::Text(t) => self.text(t),
+            }
+        }
+        self.end();
+    }
+
+    /// Writes one element kept as source text, declaring on its root whatever bindings of its
+    /// source scope differ from the writer's scope. The text was checked when it was read.
+    pub fn raw_element(&mut self, src: &str, scope: &[(String, String)]) {
+        self.close_tag();
+        let name_len = src[1..]
+            .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
+            .unwrap_or(src.len() - 1);
+        let own = own_declared_prefixes(src);
+        let mut inject = String::new();
+        for (p, u) in scope {
+            if self.lookup(p).unwrap_or("") == u || own.iter().any(|o| o == p) {
+                continue;
+            }
+            if p.is_empty() {
+                inject.push_str(" xmlns=\"");
+            } else {
+                inject.push_str(" xmlns:");
+                inject.push_str(p);
+                inject.push_str("=\"");
+            }
+            inject.push_str(u);
+            inject.push('"');
+        }
+        if self.lookup("").is_some_and(|d| !d.is_empty())
+            && !scope.iter().any(|(p, _)| p.is_empty())
+            && !own.iter().any(|o| o.is_empty())
+        {
+            inject.push_str(" xmlns=\"\"");
+        }
+        self.out.push_str(&src[..1 + name_len]);
+        self.out.push_str(&inject);
+        self.out.push_str(&src[1 + name_len..]);
+    }
+
+    fn close_tag(&mut self) {
+        if self.tag_open {
+            self.out.push('>');
+            self.tag_open = false;
+        }
+    }
+}
+
+/// The prefixes the first start tag of `src` declares itself (`""` for `xmlns=`).
+fn own_declared_prefixes(src: &str) -> Vec<String> {
+    let mut r = quick_xml::Reader::from_str(src);
+    let mut out = Vec::new();
+    if let Ok(quick_xml::events::Event::Start(t) | quick_xml::events::Event::Empty(t)) =
+        r.read_event()
+    {
+        for a in t.attributes().flatten() {
+            if let Some(d) = a.key.as_namespace_binding() {
+                out.push(match d {
+                    quick_xml::name::PrefixDeclaration::Default => String::new(),
+                    quick_xml::name::PrefixDeclaration::Named(p) => p.to_owned(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn escape_text(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Escapes an attribute value so that attribute-value normalisation gives it back unchanged.
+fn escape_attr(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+}
