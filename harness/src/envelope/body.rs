@@ -22,6 +22,8 @@ pub enum Body {
     IdentifyResponse(IdentifyResponse),
     /// `x:ResourceCreated`.
     ResourceCreated(ResourceCreated),
+    /// `x:ResourceCreated` followed by `rsp:Shell`: Windows' answer to a shell Create.
+    ShellCreated(ResourceCreated, Shell),
     /// `wsen:Enumerate`.
     Enumerate(Enumerate),
     /// `wsen:EnumerateResponse`.
@@ -96,6 +98,7 @@ impl Body {
             Body::Identify(v) => one(v.to_element()),
             Body::IdentifyResponse(v) => one(v.to_element()),
             Body::ResourceCreated(v) => one(v.to_element()),
+            Body::ShellCreated(r, s) => vec![r.to_element().into(), s.to_element().into()],
             Body::Enumerate(v) => one(v.to_element()),
             Body::EnumerateResponse(v) => one(v.to_element()),
             Body::Pull(v) => one(v.to_element()),
@@ -114,6 +117,21 @@ impl Body {
         }
     }
 
+    /// Combines several body elements: the shell-creation pair is typed, anything else generic.
+    pub(crate) fn from_parts(mut parts: Vec<Body>) -> Body {
+        match parts.len() {
+            0 => Body::Empty,
+            1 => parts.pop().unwrap_or_default(),
+            2 if matches!((&parts[0], &parts[1]), (Body::ResourceCreated(_), Body::Shell(_))) => {
+                match (parts.remove(0), parts.remove(0)) {
+                    (Body::ResourceCreated(r), Body::Shell(s)) => Body::ShellCreated(r, s),
+                    _ => Body::Empty,
+                }
+            }
+            _ => Body::Other(parts.iter().flat_map(Body::to_elements).collect()),
+        }
+    }
+
     /// A short name of the body's kind, for summaries.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -121,6 +139,7 @@ impl Body {
             Body::Identify(_) => "Identify",
             Body::IdentifyResponse(_) => "IdentifyResponse",
             Body::ResourceCreated(_) => "ResourceCreated",
+            Body::ShellCreated(..) => "ShellCreated",
             Body::Enumerate(_) => "Enumerate",
             Body::EnumerateResponse(_) => "EnumerateResponse",
             Body::Pull(_) => "Pull",

@@ -189,6 +189,20 @@ pub struct EnumerationBatch {
     pub items: Option<Items>,
     /// `EndOfSequence`, with its namespace.
     pub end_of_sequence: Option<EnumNs>,
+    /// Where the context stood: the schema puts it first, iDRAC after Items or last.
+    pub context_at: ContextAt,
+}
+
+/// Position of `wsen:EnumerationContext` among the children of a batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ContextAt {
+    /// Before Items (schema order; Windows).
+    #[default]
+    BeforeItems,
+    /// Between Items and EndOfSequence.
+    AfterItems,
+    /// After EndOfSequence.
+    Last,
 }
 
 /// `wsen:EnumerateResponse`.
@@ -211,9 +225,18 @@ impl EnumerationBatch {
             context: child_text(e, ns::ENUMERATION, "EnumerationContext"),
             ..Self::default()
         };
+        let mut seen_items = false;
         for c in e.elements() {
             match (EnumNs::of(&c.name.ns), c.name.local.as_ref()) {
+                (Some(EnumNs::Enumeration), "EnumerationContext") => {
+                    b.context_at = match (seen_items, b.end_of_sequence.is_some()) {
+                        (_, true) => ContextAt::Last,
+                        (true, false) => ContextAt::AfterItems,
+                        _ => ContextAt::BeforeItems,
+                    }
+                }
                 (Some(n), "Items") => {
+                    seen_items = true;
                     b.items = Some(Items {
                         ns: n,
                         items: c.elements().cloned().map(Fragment::from).collect(),
@@ -229,11 +252,9 @@ impl EnumerationBatch {
     pub(crate) fn to_named(&self, name: QName) -> Element {
         let mut e = Element::new(name);
         push_text(&mut e, QName::new(ns::ENUMERATION, "Expires"), self.expires.as_deref());
-        push_text(
-            &mut e,
-            QName::new(ns::ENUMERATION, "EnumerationContext"),
-            self.context.as_deref(),
-        );
+        let context = QName::new(ns::ENUMERATION, "EnumerationContext");
+        let context_at = |at: ContextAt| self.context.as_deref().filter(|_| self.context_at == at);
+        push_text(&mut e, context.clone(), context_at(ContextAt::BeforeItems));
         if let Some(items) = &self.items {
             let mut i = Element::new(QName::new(items.ns.uri(), "Items"));
             for f in &items.items {
@@ -243,10 +264,12 @@ impl EnumerationBatch {
             }
             e.children.push(Node::Element(i));
         }
+        push_text(&mut e, context.clone(), context_at(ContextAt::AfterItems));
         if let Some(n) = self.end_of_sequence {
             e.children
                 .push(Node::Element(Element::new(QName::new(n.uri(), "EndOfSequence"))));
         }
+        push_text(&mut e, context, context_at(ContextAt::Last));
         e
     }
 }

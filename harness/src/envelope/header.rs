@@ -3,7 +3,7 @@
 //! Blocks are kept in wire order, duplicates included: a harness must be able to read and send
 //! a message with two MessageIDs. Accessors return the first block of a kind.
 
-use super::part::{Part, Text, faithful, must_understand};
+use super::part::{Part, Text, faithful, faithful_by, must_understand};
 use crate::ns;
 use crate::xml::{Attribute, Element, Node, QName, attr};
 
@@ -88,13 +88,14 @@ impl HeaderBlock {
             if let Some(t) = Text::read(&e) {
                 return make(t);
             }
-        } else if n.is(ns::ADDRESSING, "ReplyTo") {
-            if let Some(v) = faithful(&e, scope) {
-                return HeaderBlock::ReplyTo(v);
-            }
-        } else if n.is(ns::ADDRESSING, "FaultTo") {
-            if let Some(v) = faithful(&e, scope) {
-                return HeaderBlock::FaultTo(v);
+        } else if n.is(ns::ADDRESSING, "ReplyTo") || n.is(ns::ADDRESSING, "FaultTo") {
+            let name = n.clone();
+            if let Some(v) = faithful_by(&e, scope, Epr::read_epr, |v| v.to_named(name.clone())) {
+                return if name.local == "ReplyTo" {
+                    HeaderBlock::ReplyTo(v)
+                } else {
+                    HeaderBlock::FaultTo(v)
+                };
             }
         } else if n.is(ns::WSMAN, "SelectorSet") {
             if let Some(v) = faithful(&e, scope) {
@@ -353,15 +354,6 @@ impl Epr {
             e.children.push(Node::Element(r.clone()));
         }
         e
-    }
-}
-
-impl Part for Epr {
-    fn read(e: &Element, _: &[(String, String)]) -> Option<Self> {
-        Self::read_epr(e)
-    }
-    fn to_element(&self) -> Element {
-        self.to_named(QName::new(ns::ADDRESSING, "EndpointReference"))
     }
 }
 

@@ -21,7 +21,7 @@ mod write;
 
 pub use body::Body;
 pub use enumeration::{
-    EnumNs, Enumerate, EnumerateResponse, EnumerationBatch, Filter, Items, Pull, PullResponse,
+    ContextAt, EnumNs, Enumerate, EnumerateResponse, EnumerationBatch, Filter, Items, Pull, PullResponse,
     Release,
 };
 pub use fault::{Fault, Reason, WsmanFault};

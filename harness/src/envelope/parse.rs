@@ -5,7 +5,7 @@ use std::sync::Arc;
 use quick_xml::events::BytesStart;
 
 use super::body::Body;
-use super::enumeration::{EnumNs, EnumerateResponse, EnumerationBatch, Items, PullResponse};
+use super::enumeration::{ContextAt, EnumNs, EnumerateResponse, EnumerationBatch, Items, PullResponse};
 use super::header::{Header, HeaderBlock};
 use super::{Envelope, SourcePrefixes};
 use crate::ns;
@@ -172,11 +172,7 @@ impl Parser<'_, '_> {
                 Ev::Eof => return Err(self.cur.unexpected(at, "</s:Body>", "end of input")),
             }
         }
-        env.body = match parts.len() {
-            0 => Body::Empty,
-            1 => parts.pop().unwrap_or_default(),
-            _ => Body::Other(parts.iter().flat_map(Body::to_elements).collect()),
-        };
+        env.body = Body::from_parts(parts);
         Ok(())
     }
 
@@ -236,13 +232,18 @@ impl Parser<'_, '_> {
                             batch.expires = Some(self.cur.read_text(empty, "wsen:Expires")?);
                         }
                         ("EnumerationContext", Some(EnumNs::Enumeration))
-                            if plain && stage == 0 && batch.context.is_none() =>
+                            if plain && batch.context.is_none() =>
                         {
                             batch.context =
                                 Some(self.cur.read_text(empty, "wsen:EnumerationContext")?);
-                            stage = 1;
+                            batch.context_at = match stage {
+                                0 | 1 => ContextAt::BeforeItems,
+                                2 => ContextAt::AfterItems,
+                                _ => ContextAt::Last,
+                            };
+                            stage = stage.max(1);
                         }
-                        ("Items", Some(n)) if plain && stage <= 1 => {
+                        ("Items", Some(n)) if plain && stage <= 1 && batch.items.is_none() => {
                             stage = 2;
                             match self.items(n, empty)? {
                                 Some(items) => batch.items = Some(items),

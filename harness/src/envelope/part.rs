@@ -15,8 +15,18 @@ pub(crate) trait Part: Sized {
 
 /// The typed form of `e`, if it reproduces `e` exactly.
 pub(crate) fn faithful<T: Part>(e: &Element, scope: &[(String, String)]) -> Option<T> {
-    let t = T::read(e, scope)?;
-    let back = t.to_element();
+    faithful_by(e, scope, |e| T::read(e, scope), T::to_element)
+}
+
+/// [`faithful`] for parts whose element name depends on where they stand (endpoint references).
+pub(crate) fn faithful_by<T>(
+    e: &Element,
+    scope: &[(String, String)],
+    read: impl Fn(&Element) -> Option<T>,
+    write: impl Fn(&T) -> Element,
+) -> Option<T> {
+    let t = read(e)?;
+    let back = write(&t);
     compare_in_scope(e, scope, &back, scope).ok().map(|_| t)
 }
 

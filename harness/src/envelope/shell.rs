@@ -84,6 +84,8 @@ pub struct CommandLine {
     pub command: Option<String>,
     /// `rsp:Arguments`, in order.
     pub arguments: Vec<String>,
+    /// Arguments written before Command (pywinrm does this; the schema order is Command first).
+    pub arguments_first: bool,
 }
 
 impl Part for CommandLine {
@@ -97,14 +99,23 @@ impl Part for CommandLine {
                 .filter(|c| c.name.is(ns::SHELL, "Arguments"))
                 .map(Element::text)
                 .collect(),
+            arguments_first: e
+                .elements()
+                .next()
+                .is_some_and(|c| c.name.is(ns::SHELL, "Arguments")),
         })
     }
     fn to_element(&self) -> Element {
         let mut e = Element::new(rsp("CommandLine"));
         e.attrs = self.attrs.clone();
-        push_text(&mut e, rsp("Command"), self.command.as_deref());
+        if !self.arguments_first {
+            push_text(&mut e, rsp("Command"), self.command.as_deref());
+        }
         for a in &self.arguments {
             push_text(&mut e, rsp("Arguments"), Some(a));
+        }
+        if self.arguments_first {
+            push_text(&mut e, rsp("Command"), self.command.as_deref());
         }
         e
     }

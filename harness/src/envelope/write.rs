@@ -1,7 +1,7 @@
 //! Writing an envelope: typed parts become trees, kept fragments are copied.
 
 use super::body::Body;
-use super::enumeration::EnumerationBatch;
+use super::enumeration::{ContextAt, EnumerationBatch};
 use super::header::HeaderBlock;
 use super::Envelope;
 use crate::ns;
@@ -49,9 +49,13 @@ fn write_batch(w: &mut XmlWriter, b: &EnumerationBatch, name: QName) {
     if let Some(x) = &b.expires {
         w.text_element(&QName::new(ns::ENUMERATION, "Expires"), &[], x);
     }
-    if let Some(c) = &b.context {
-        w.text_element(&QName::new(ns::ENUMERATION, "EnumerationContext"), &[], c);
-    }
+    let context = QName::new(ns::ENUMERATION, "EnumerationContext");
+    let context_at = |w: &mut XmlWriter, at: ContextAt| {
+        if let Some(c) = b.context.as_ref().filter(|_| b.context_at == at) {
+            w.text_element(&context, &[], c);
+        }
+    };
+    context_at(w, ContextAt::BeforeItems);
     if let Some(items) = &b.items {
         w.start(&QName::new(items.ns.uri(), "Items"), None, &[], &[]);
         for f in &items.items {
@@ -59,10 +63,12 @@ fn write_batch(w: &mut XmlWriter, b: &EnumerationBatch, name: QName) {
         }
         w.end();
     }
+    context_at(w, ContextAt::AfterItems);
     if let Some(n) = b.end_of_sequence {
         w.start(&QName::new(n.uri(), "EndOfSequence"), None, &[], &[]);
         w.end();
     }
+    context_at(w, ContextAt::Last);
     w.end();
 }
 
