@@ -117,7 +117,9 @@ struct RawCondition {
 /// The embedded catalogue (parsed once; its validity is checked by the unit tests).
 pub fn catalogue() -> &'static Catalogue {
     static CAT: OnceLock<Catalogue> = OnceLock::new();
-    CAT.get_or_init(|| Catalogue::parse(DATA).unwrap_or_else(|e| panic!("embedded faults.toml: {e}")))
+    CAT.get_or_init(|| {
+        Catalogue::parse(DATA).unwrap_or_else(|e| panic!("embedded faults.toml: {e}"))
+    })
 }
 
 /// Resolves a Windows-prefixed name such as `w:TimedOut`.
@@ -151,8 +153,14 @@ impl Catalogue {
         for r in raw.subcode {
             let name = windows_qname(&r.name)?;
             let code = QName::owned(ns::SOAP, &r.code);
-            if !["Sender", "Receiver", "MustUnderstand", "VersionMismatch", "DataEncodingUnknown"]
-                .contains(&r.code.as_str())
+            if ![
+                "Sender",
+                "Receiver",
+                "MustUnderstand",
+                "VersionMismatch",
+                "DataEncodingUnknown",
+            ]
+            .contains(&r.code.as_str())
             {
                 return Err(format!("{}: unknown SOAP code '{}'", r.name, r.code));
             }
@@ -161,7 +169,11 @@ impl Catalogue {
                 prefixed: r.name,
                 name,
                 code,
-                details: r.details.iter().map(|d| format!("{}{d}", ns::FAULT_DETAIL)).collect(),
+                details: r
+                    .details
+                    .iter()
+                    .map(|d| format!("{}{d}", ns::FAULT_DETAIL))
+                    .collect(),
                 windows_code: r.windows_code,
                 http_status: r.http_status.unwrap_or(WINDOWS_FAULT_STATUS),
                 reason: r.reason,
@@ -178,7 +190,10 @@ impl Catalogue {
             if let Some(d) = &detail
                 && !subcodes[subcode].details.contains(d)
             {
-                return Err(format!("condition {}: detail {d} is not listed for {}", r.id, r.subcode));
+                return Err(format!(
+                    "condition {}: detail {d} is not listed for {}",
+                    r.id, r.subcode
+                ));
             }
             if conditions.iter().any(|c: &Condition| c.id == r.id) {
                 return Err(format!("condition {} is listed twice", r.id));
@@ -275,7 +290,10 @@ fn build(
         let mut wf = Element::new(QName::new(ns::WSMAN_FAULT, "WSManFault"))
             .attr(Attribute::plain("Code", code.to_string()))
             .attr(Attribute::plain("Machine", ctx.machine))
-            .child(Element::with_text(QName::new(ns::WSMAN_FAULT, "Message"), message));
+            .child(Element::with_text(
+                QName::new(ns::WSMAN_FAULT, "Message"),
+                message,
+            ));
         wf.prefix = Some("f".into());
         wf.ns_decls.push(("f".into(), ns::WSMAN_FAULT.into()));
         det = det.child(wf);
@@ -292,7 +310,8 @@ fn build(
         detail: (!det.children.is_empty()).then_some(det),
     };
     let mut env = Envelope::new(header, Body::Fault(fault));
-    env.attrs.push(Attribute::qualified(QName::new(ns::XML, "lang"), "en-US"));
+    env.attrs
+        .push(Attribute::qualified(QName::new(ns::XML, "lang"), "en-US"));
     env
 }
 
@@ -314,7 +333,10 @@ mod tests {
             "s:MustUnderstand",
             "e:InvalidMessage",
         ] {
-            assert!(c.subcodes.iter().any(|s| s.prefixed == name), "{name} missing");
+            assert!(
+                c.subcodes.iter().any(|s| s.prefixed == name),
+                "{name} missing"
+            );
         }
         let names: std::collections::HashSet<_> = c.subcodes.iter().map(|s| &s.name).collect();
         assert_eq!(names.len(), c.subcodes.len(), "duplicate subcode rows");
@@ -328,12 +350,17 @@ mod tests {
         assert_eq!(action("a:ActionNotSupported"), ns::action::FAULT_ADDRESSING);
         assert_eq!(action("s:MustUnderstand"), ns::action::FAULT_ADDRESSING);
         assert_eq!(action("n:TimedOut"), ns::action::FAULT_ENUMERATION);
-        assert_eq!(action("x:InvalidRepresentation"), ns::action::FAULT_TRANSFER);
+        assert_eq!(
+            action("x:InvalidRepresentation"),
+            ns::action::FAULT_TRANSFER
+        );
     }
 
     #[test]
     fn windows_codes_print_in_hex() {
-        let e = catalogue().subcode(&QName::new(ns::WSMAN, "TimedOut")).unwrap();
+        let e = catalogue()
+            .subcode(&QName::new(ns::WSMAN, "TimedOut"))
+            .unwrap();
         assert_eq!(e.windows_code, Some(2_150_858_793));
         assert_eq!(e.windows_code_hex().as_deref(), Some("0x80338029"));
     }
@@ -342,7 +369,8 @@ mod tests {
     fn bad_rows_are_refused_with_the_row_named() {
         let bad = "[[subcode]]\nname=\"w:X\"\ncode=\"Nope\"\nreason=\"r\"\nsource=\"s\"\n[[condition]]\nid=\"c\"\nsubcode=\"w:X\"\nmessage=\"m\"\nsource=\"s\"\n";
         assert!(Catalogue::parse(bad).unwrap_err().contains("w:X"));
-        let bad = "subcode = []\n[[condition]]\nid=\"c\"\nsubcode=\"w:Y\"\nmessage=\"m\"\nsource=\"s\"\n";
+        let bad =
+            "subcode = []\n[[condition]]\nid=\"c\"\nsubcode=\"w:Y\"\nmessage=\"m\"\nsource=\"s\"\n";
         assert!(Catalogue::parse(bad).unwrap_err().contains("condition c"));
     }
 }

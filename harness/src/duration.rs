@@ -40,7 +40,11 @@ pub struct DurationError {
 
 impl fmt::Display for DurationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid xs:duration at character {}: {}", self.offset, self.reason)
+        write!(
+            f,
+            "invalid xs:duration at character {}: {}",
+            self.offset, self.reason
+        )
     }
 }
 
@@ -99,10 +103,19 @@ impl XsDuration {
                 frac = Some((f0, i));
             }
             if i == start {
-                return Err(err(lead + i, format!("expected a number, found {:?}", s[i..].chars().next().unwrap_or(' '))));
+                return Err(err(
+                    lead + i,
+                    format!(
+                        "expected a number, found {:?}",
+                        s[i..].chars().next().unwrap_or(' ')
+                    ),
+                ));
             }
             let Some(&designator) = b.get(i) else {
-                return Err(err(lead + i, "number without a designator (Y, M, D, H, M or S)"));
+                return Err(err(
+                    lead + i,
+                    "number without a designator (Y, M, D, H, M or S)",
+                ));
             };
             let int_end = frac.map_or(i, |(f0, _)| f0 - 1);
             let n: u64 = s[start..int_end]
@@ -118,7 +131,11 @@ impl XsDuration {
                 (_, c) => {
                     return Err(err(
                         lead + i,
-                        format!("unexpected designator '{}' {}", c as char, if in_time { "after T" } else { "before T" }),
+                        format!(
+                            "unexpected designator '{}' {}",
+                            c as char,
+                            if in_time { "after T" } else { "before T" }
+                        ),
                     ));
                 }
             };
@@ -148,11 +165,14 @@ impl XsDuration {
             time_any |= in_time;
             i += 1;
         }
+        if in_time && !time_any {
+            return Err(err(
+                lead + i,
+                "'T' must be followed by hours, minutes or seconds",
+            ));
+        }
         if !any {
             return Err(err(lead + i, "no component (e.g. PT60S)"));
-        }
-        if in_time && !time_any {
-            return Err(err(lead + i, "'T' must be followed by hours, minutes or seconds"));
         }
         Ok(d)
     }
@@ -163,7 +183,10 @@ impl XsDuration {
             return Err(err(0, "negative durations are not allowed"));
         }
         if self.years != 0 || self.months != 0 {
-            return Err(err(0, "years and months have no fixed length and are not supported"));
+            return Err(err(
+                0,
+                "years and months have no fixed length and are not supported",
+            ));
         }
         let secs = self
             .days
@@ -195,8 +218,14 @@ mod tests {
         assert_eq!(parse_timeout("PT60.000S").unwrap(), Duration::from_secs(60));
         assert_eq!(parse_timeout("PT20S").unwrap(), Duration::from_secs(20));
         assert_eq!(parse_timeout("P0DT0H0M0S").unwrap(), Duration::ZERO);
-        assert_eq!(parse_timeout("PT2147483.647S").unwrap(), Duration::from_millis(2_147_483_647));
-        assert_eq!(parse_timeout("P1DT1H1M1.5S").unwrap(), Duration::from_millis(90_061_500));
+        assert_eq!(
+            parse_timeout("PT2147483.647S").unwrap(),
+            Duration::from_millis(2_147_483_647)
+        );
+        assert_eq!(
+            parse_timeout("P1DT1H1M1.5S").unwrap(),
+            Duration::from_millis(90_061_500)
+        );
         assert_eq!(parse_timeout(" PT1S ").unwrap(), Duration::from_secs(1));
     }
 
@@ -225,7 +254,12 @@ mod tests {
     #[test]
     fn negative_and_calendar_durations_parse_but_are_not_timeouts() {
         assert!(XsDuration::parse("-PT1S").unwrap().negative);
-        assert!(parse_timeout("-PT1S").unwrap_err().reason.contains("negative"));
+        assert!(
+            parse_timeout("-PT1S")
+                .unwrap_err()
+                .reason
+                .contains("negative")
+        );
         assert!(parse_timeout("P1M").unwrap_err().reason.contains("months"));
         assert!(parse_timeout("P1Y").unwrap_err().reason.contains("years"));
     }

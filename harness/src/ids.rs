@@ -49,7 +49,10 @@ mod tests {
     fn lower_case_and_bare_forms_are_read() {
         let u = parse_uuid("uuid:11111111-1111-1111-1111-111111111111").unwrap();
         assert_eq!(parse_uuid("11111111-1111-1111-1111-111111111111"), Some(u));
-        assert_eq!(parse_uuid("urn:uuid:11111111-1111-1111-1111-111111111111"), Some(u));
+        assert_eq!(
+            parse_uuid("urn:uuid:11111111-1111-1111-1111-111111111111"),
+            Some(u)
+        );
         assert!(!is_guid_like("uuid:not-a-guid"));
         assert_ne!(new_message_id(), new_message_id());
     }

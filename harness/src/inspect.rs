@@ -67,30 +67,43 @@ pub fn summarize(env: &Envelope) -> Summary {
     }
 }
 
+/// Keeps a summary on one line whatever the values hold.
+fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(s.escape_debug().to_string())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.operation)?;
         if let Some(a) = &self.action {
-            write!(f, " action={a}")?;
+            write!(f, " action={}", one_line(a))?;
         }
         if let Some(r) = &self.resource_uri {
-            write!(f, " resource={r}")?;
+            write!(f, " resource={}", one_line(r))?;
         }
         if !self.selectors.is_empty() {
-            let s: Vec<String> = self.selectors.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            let s: Vec<String> = self
+                .selectors
+                .iter()
+                .map(|(n, v)| format!("{}={}", one_line(n), one_line(v)))
+                .collect();
             write!(f, " selectors={}", s.join(","))?;
         }
         if let Some(m) = &self.message_id {
-            write!(f, " id={m}")?;
+            write!(f, " id={}", one_line(m))?;
         }
         if let Some(r) = &self.relates_to {
-            write!(f, " relates-to={r}")?;
+            write!(f, " relates-to={}", one_line(r))?;
         }
         if let Some(s) = &self.fault_subcode {
             write!(f, " fault={s}")?;
         }
         if let Some(c) = &self.fault_code {
-            write!(f, " wsman-code={c}")?;
+            write!(f, " wsman-code={}", one_line(c))?;
         }
         if let Some(n) = self.items {
             write!(f, " items={n}")?;

@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod cli;
 pub mod duration;
 pub mod envelope;
+pub mod fuzzing;
 pub mod ids;
 pub mod inspect;
 pub mod ns;

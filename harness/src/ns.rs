@@ -122,7 +122,8 @@ pub mod signal {
     pub const TERMINATE: &str =
         "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/terminate";
     /// Ctrl+C.
-    pub const CTRL_C: &str = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/ctrl_c";
+    pub const CTRL_C: &str =
+        "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/ctrl_c";
     /// Ctrl+Break.
     pub const CTRL_BREAK: &str =
         "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/ctrl_break";

@@ -35,29 +35,53 @@ fn catalogue_agrees_with_every_captured_fault() {
     let cat = catalogue();
     let mut checked = 0;
     for f in files {
-        let Ok(env) = parse(&std::fs::read(&f).unwrap()) else { continue };
-        let Body::Fault(fault) = &env.body else { continue };
+        let Ok(env) = parse(&std::fs::read(&f).unwrap()) else {
+            continue;
+        };
+        let Body::Fault(fault) = &env.body else {
+            continue;
+        };
         let name = f.display();
         let Some(entry) = cat.entry_for(fault) else {
             // Faults outside the catalogue must be visibly odd (pywinrm's s:Unknown test case).
-            assert!(fault.code.local == "Unknown", "{name}: {:?} is not catalogued", fault.subcode);
+            assert!(
+                fault.code.local == "Unknown",
+                "{name}: {:?} is not catalogued",
+                fault.subcode
+            );
             continue;
         };
         checked += 1;
-        assert_eq!(fault.code, entry.code, "{name}: SOAP code of {}", entry.prefixed);
+        assert_eq!(
+            fault.code, entry.code,
+            "{name}: SOAP code of {}",
+            entry.prefixed
+        );
         let quirk = ACTION_QUIRKS.iter().any(|(p, _)| f.ends_with(p));
         if let Some(action) = env.action().filter(|_| !quirk) {
             assert_eq!(action, entry.action, "{name}: action of {}", entry.prefixed);
         }
         if let Some(d) = fault.fault_detail() {
-            assert!(entry.details.contains(&d), "{name}: detail {d} not listed for {}", entry.prefixed);
+            assert!(
+                entry.details.contains(&d),
+                "{name}: detail {d} not listed for {}",
+                entry.prefixed
+            );
         }
-        let Some(code) = fault.wsman_fault().and_then(|w| w.code.parse::<u32>().ok()) else { continue };
+        let Some(code) = fault.wsman_fault().and_then(|w| w.code.parse::<u32>().ok()) else {
+            continue;
+        };
         let conditions: Vec<_> = cat.by_windows_code(code).collect();
         if entry.windows_code == Some(code) || !conditions.is_empty() {
             let consistent = entry.windows_code == Some(code)
-                || conditions.iter().any(|c| cat.subcode_of(c).name == entry.name);
-            assert!(consistent, "{name}: Windows code {code} does not go with {}", entry.prefixed);
+                || conditions
+                    .iter()
+                    .any(|c| cat.subcode_of(c).name == entry.name);
+            assert!(
+                consistent,
+                "{name}: Windows code {code} does not go with {}",
+                entry.prefixed
+            );
         }
     }
     assert!(checked >= 12, "only {checked} captured faults checked");
@@ -89,7 +113,12 @@ fn every_condition_builds_a_fault_that_reads_back() {
         }
         assert_eq!(f.fault_detail(), c.detail, "{}", c.id);
         let w = f.wsman_fault();
-        assert_eq!(w.as_ref().map(|w| w.code.clone()), c.windows_code.map(|n| n.to_string()), "{}", c.id);
+        assert_eq!(
+            w.as_ref().map(|w| w.code.clone()),
+            c.windows_code.map(|n| n.to_string()),
+            "{}",
+            c.id
+        );
         assert_eq!(c.http_status, 500);
         // Fault subcode prefixes are declared where Windows declares them.
         if let Some(sub) = &f.subcode {
@@ -103,9 +132,18 @@ fn every_condition_builds_a_fault_that_reads_back() {
 fn message_override_names_the_bad_value() {
     let cat = catalogue();
     let c = cat.condition("invalid-operation-timeout").unwrap();
-    let env = cat.condition_envelope(c, &FaultContext { message: Some("OperationTimeout PT-1S is invalid"), ..Default::default() });
+    let env = cat.condition_envelope(
+        c,
+        &FaultContext {
+            message: Some("OperationTimeout PT-1S is invalid"),
+            ..Default::default()
+        },
+    );
     let w = env.fault().unwrap().wsman_fault().unwrap();
     assert_eq!(w.code, "2150858767");
-    assert_eq!(w.message.as_deref(), Some("OperationTimeout PT-1S is invalid"));
+    assert_eq!(
+        w.message.as_deref(),
+        Some("OperationTimeout PT-1S is invalid")
+    );
     assert!(env.relates_to().is_none());
 }

@@ -34,12 +34,18 @@ fn every_recorded_envelope_round_trips() {
         let name = f.strip_prefix(fixtures()).unwrap().display().to_string();
         let Ok(root) = xml::parse_document(&bytes, Limits::UNBOUNDED) else {
             not_xml += 1;
-            assert!(parse(&bytes).is_err(), "{name}: not XML, yet parsed as an envelope");
+            assert!(
+                parse(&bytes).is_err(),
+                "{name}: not XML, yet parsed as an envelope"
+            );
             continue;
         };
         if !root.name.is(wsman_harness::ns::SOAP, "Envelope") {
             not_envelope += 1;
-            assert!(parse(&bytes).is_err(), "{name}: not an envelope, yet parsed");
+            assert!(
+                parse(&bytes).is_err(),
+                "{name}: not an envelope, yet parsed"
+            );
             continue;
         }
         envelopes += 1;
@@ -62,7 +68,9 @@ fn every_recorded_envelope_round_trips() {
             match parse(out.as_bytes()) {
                 Ok(again) if again == env => {}
                 Ok(_) => failures.push(format!("{name} ({style:?}): model changed after writing")),
-                Err(e) => failures.push(format!("{name} ({style:?}): written form does not parse: {e}")),
+                Err(e) => failures.push(format!(
+                    "{name} ({style:?}): written form does not parse: {e}"
+                )),
             }
         }
     }
@@ -70,6 +78,14 @@ fn every_recorded_envelope_round_trips() {
         "{} files: {envelopes} envelopes ({typed} with a typed body), {not_envelope} other XML, {not_xml} not well-formed",
         files.len()
     );
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n\n"));
-    assert!(envelopes > 450 && typed > 150, "{envelopes} envelopes, {typed} typed");
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    assert!(
+        envelopes > 450 && typed > 150,
+        "{envelopes} envelopes, {typed} typed"
+    );
 }

@@ -10,10 +10,14 @@ const FIXED_ID: &str = "uuid:00000000-0000-0000-0000-000000000001";
 fn request(action: &str, resource: &str) -> Header {
     Header::default()
         .with(HeaderBlock::To(Text::new("http://127.0.0.1:5985/wsman")))
-        .with(HeaderBlock::ResourceUri(Text::new(resource).must_understand(true)))
+        .with(HeaderBlock::ResourceUri(
+            Text::new(resource).must_understand(true),
+        ))
         .with(HeaderBlock::ReplyTo(Epr::anonymous()))
         .with(HeaderBlock::Action(Text::new(action).must_understand(true)))
-        .with(HeaderBlock::MaxEnvelopeSize(Text::new("153600").must_understand(true)))
+        .with(HeaderBlock::MaxEnvelopeSize(
+            Text::new("153600").must_understand(true),
+        ))
         .with(HeaderBlock::MessageId(Text::new(FIXED_ID)))
         .with(HeaderBlock::OperationTimeout(Text::new("PT60.000S")))
 }
@@ -25,7 +29,13 @@ fn pretty(xml: &str) -> String {
 
 #[test]
 fn get_request_in_windows_style() {
-    let env = Envelope::new(request(ns::action::GET, "http://schemas.microsoft.com/wbem/wsman/1/config"), Body::Empty);
+    let env = Envelope::new(
+        request(
+            ns::action::GET,
+            "http://schemas.microsoft.com/wbem/wsman/1/config",
+        ),
+        Body::Empty,
+    );
     insta::assert_snapshot!(pretty(&write(&env, PrefixStyle::Windows)));
 }
 
@@ -34,7 +44,11 @@ fn shell_create_and_receive_response() {
     let mut h = request(ns::action::CREATE, ns::CMD_SHELL_URI);
     h.set(HeaderBlock::OptionSet(OptionSet {
         attrs: vec![],
-        options: vec![WsOption { name: "WINRS_NOPROFILE".into(), value: "FALSE".into(), attrs: vec![] }],
+        options: vec![WsOption {
+            name: "WINRS_NOPROFILE".into(),
+            value: "FALSE".into(),
+            attrs: vec![],
+        }],
     }));
     let create = Envelope::new(h, Body::Shell(Shell::cmd()));
     let receive = Envelope::new(
@@ -42,9 +56,14 @@ fn shell_create_and_receive_response() {
         Body::ReceiveResponse(ReceiveResponse {
             attrs: vec![],
             streams: vec![
-                Stream::new("stdout", Some("C0FFEE00-0000-0000-0000-000000000000"), b"hello\r\n"),
+                Stream::new(
+                    "stdout",
+                    Some("C0FFEE00-0000-0000-0000-000000000000"),
+                    b"hello\r\n",
+                ),
                 {
-                    let mut s = Stream::new("stdout", Some("C0FFEE00-0000-0000-0000-000000000000"), b"");
+                    let mut s =
+                        Stream::new("stdout", Some("C0FFEE00-0000-0000-0000-000000000000"), b"");
                     s.end = Some("true".into());
                     s
                 },
@@ -68,15 +87,23 @@ fn catalogue_fault_in_windows_style() {
     let cat = catalogue();
     let mut env = cat.condition_envelope(
         cat.condition("operation-timeout").unwrap(),
-        &FaultContext { relates_to: Some(FIXED_ID), machine: "localhost", message: None },
+        &FaultContext {
+            relates_to: Some(FIXED_ID),
+            machine: "localhost",
+            message: None,
+        },
     );
-    env.header_mut().set(HeaderBlock::MessageId(Text::new("uuid:00000000-0000-0000-0000-000000000002")));
+    env.header_mut().set(HeaderBlock::MessageId(Text::new(
+        "uuid:00000000-0000-0000-0000-000000000002",
+    )));
     insta::assert_snapshot!(pretty(&write(&env, PrefixStyle::Windows)));
 }
 
 #[test]
 fn idrac_enumeration_rewritten_with_windows_prefixes() {
-    let src = include_str!("../../fixtures/recordings/OpenNMS__wsman/itests/src/main/resources/__files/optimized-enum-response.xml");
+    let src = include_str!(
+        "../../fixtures/recordings/OpenNMS__wsman/itests/src/main/resources/__files/optimized-enum-response.xml"
+    );
     let env = parse(src.as_bytes()).unwrap();
     assert!(matches!(env.body, Body::EnumerateResponse(_)));
     insta::assert_snapshot!(pretty(&write(&env, PrefixStyle::Windows)));
@@ -84,7 +111,9 @@ fn idrac_enumeration_rewritten_with_windows_prefixes() {
 
 #[test]
 fn openwsman_identify_with_preserved_prefixes() {
-    let src = include_str!("../../fixtures/recordings/OpenNMS__wsman/itests/src/main/resources/__files/identify-response.xml");
+    let src = include_str!(
+        "../../fixtures/recordings/OpenNMS__wsman/itests/src/main/resources/__files/identify-response.xml"
+    );
     let env = parse(src.as_bytes()).unwrap();
     insta::assert_snapshot!(pretty(&write(&env, PrefixStyle::Preserve)));
 }

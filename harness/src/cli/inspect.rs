@@ -46,7 +46,11 @@ pub fn run(args: &InspectArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 json!({ "file": shown, "ok": true, "summary": summarize(env) })
             ),
             (Err(e), false) => writeln!(err, "{shown}: error: {e}"),
-            (Err(e), true) => writeln!(out, "{}", json!({ "file": shown, "ok": false, "error": e.to_json() })),
+            (Err(e), true) => writeln!(
+                out,
+                "{}",
+                json!({ "file": shown, "ok": false, "error": e.to_json() })
+            ),
         };
         failed |= outcome.is_err();
         if line.is_err() {
@@ -74,7 +78,9 @@ impl Failure {
     fn to_json(&self) -> serde_json::Value {
         match self {
             Failure::Io(e) => json!({ "kind": "io", "message": e.to_string() }),
-            Failure::Parse(e) => json!({ "kind": "parse", "offset": e.offset, "message": e.kind.to_string() }),
+            Failure::Parse(e) => {
+                json!({ "kind": "parse", "offset": e.offset, "message": e.kind.to_string() })
+            }
         }
     }
 }

@@ -87,7 +87,7 @@ impl Body {
             (crate::ns::SOAP, "Fault") => try_typed!(Fault),
             _ => {}
         }
-        Body::Other(vec![Fragment::from(e)])
+        Body::Other(vec![Fragment::from(e.with_outer_scope(scope))])
     }
 
     /// The body as elements (empty for [`Body::Empty`]).
@@ -122,7 +122,11 @@ impl Body {
         match parts.len() {
             0 => Body::Empty,
             1 => parts.pop().unwrap_or_default(),
-            2 if matches!((&parts[0], &parts[1]), (Body::ResourceCreated(_), Body::Shell(_))) => {
+            2 if matches!(
+                (&parts[0], &parts[1]),
+                (Body::ResourceCreated(_), Body::Shell(_))
+            ) =>
+            {
                 match (parts.remove(0), parts.remove(0)) {
                     (Body::ResourceCreated(r), Body::Shell(s)) => Body::ShellCreated(r, s),
                     _ => Body::Empty,

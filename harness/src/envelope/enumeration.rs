@@ -97,8 +97,15 @@ impl Part for Enumerate {
 
     fn to_element(&self) -> Element {
         let mut e = Element::new(QName::new(ns::ENUMERATION, "Enumerate"));
-        push_text(&mut e, QName::new(ns::ENUMERATION, "Expires"), self.expires.as_deref());
-        let wsen_filter = self.filter.as_ref().filter(|f| f.element.name.ns == ns::ENUMERATION);
+        push_text(
+            &mut e,
+            QName::new(ns::ENUMERATION, "Expires"),
+            self.expires.as_deref(),
+        );
+        let wsen_filter = self
+            .filter
+            .as_ref()
+            .filter(|f| f.element.name.ns == ns::ENUMERATION);
         if let Some(f) = wsen_filter {
             e.children.push(Node::Element(f.element.clone()));
         }
@@ -108,8 +115,16 @@ impl Part for Enumerate {
                 "OptimizeEnumeration",
             ))));
         }
-        push_text(&mut e, QName::new(ns::WSMAN, "MaxElements"), self.max_elements.as_deref());
-        push_text(&mut e, QName::new(ns::WSMAN, "EnumerationMode"), self.mode.as_deref());
+        push_text(
+            &mut e,
+            QName::new(ns::WSMAN, "MaxElements"),
+            self.max_elements.as_deref(),
+        );
+        push_text(
+            &mut e,
+            QName::new(ns::WSMAN, "EnumerationMode"),
+            self.mode.as_deref(),
+        );
         if let Some(f) = self.filter.as_ref().filter(|_| wsen_filter.is_none()) {
             e.children.push(Node::Element(f.element.clone()));
         }
@@ -145,9 +160,21 @@ impl Part for Pull {
 
     fn to_element(&self) -> Element {
         let mut e = Element::new(QName::new(ns::ENUMERATION, "Pull"));
-        push_text(&mut e, QName::new(ns::ENUMERATION, "EnumerationContext"), Some(&self.context));
-        push_text(&mut e, QName::new(ns::ENUMERATION, "MaxTime"), self.max_time.as_deref());
-        push_text(&mut e, QName::new(ns::ENUMERATION, "MaxElements"), self.max_elements.as_deref());
+        push_text(
+            &mut e,
+            QName::new(ns::ENUMERATION, "EnumerationContext"),
+            Some(&self.context),
+        );
+        push_text(
+            &mut e,
+            QName::new(ns::ENUMERATION, "MaxTime"),
+            self.max_time.as_deref(),
+        );
+        push_text(
+            &mut e,
+            QName::new(ns::ENUMERATION, "MaxElements"),
+            self.max_elements.as_deref(),
+        );
         push_text(
             &mut e,
             QName::new(ns::ENUMERATION, "MaxCharacters"),
@@ -173,7 +200,11 @@ impl Part for Release {
     }
     fn to_element(&self) -> Element {
         let mut e = Element::new(QName::new(ns::ENUMERATION, "Release"));
-        push_text(&mut e, QName::new(ns::ENUMERATION, "EnumerationContext"), Some(&self.context));
+        push_text(
+            &mut e,
+            QName::new(ns::ENUMERATION, "EnumerationContext"),
+            Some(&self.context),
+        );
         e
     }
 }
@@ -251,7 +282,11 @@ impl EnumerationBatch {
 
     pub(crate) fn to_named(&self, name: QName) -> Element {
         let mut e = Element::new(name);
-        push_text(&mut e, QName::new(ns::ENUMERATION, "Expires"), self.expires.as_deref());
+        push_text(
+            &mut e,
+            QName::new(ns::ENUMERATION, "Expires"),
+            self.expires.as_deref(),
+        );
         let context = QName::new(ns::ENUMERATION, "EnumerationContext");
         let context_at = |at: ContextAt| self.context.as_deref().filter(|_| self.context_at == at);
         push_text(&mut e, context.clone(), context_at(ContextAt::BeforeItems));
@@ -266,8 +301,10 @@ impl EnumerationBatch {
         }
         push_text(&mut e, context.clone(), context_at(ContextAt::AfterItems));
         if let Some(n) = self.end_of_sequence {
-            e.children
-                .push(Node::Element(Element::new(QName::new(n.uri(), "EndOfSequence"))));
+            e.children.push(Node::Element(Element::new(QName::new(
+                n.uri(),
+                "EndOfSequence",
+            ))));
         }
         push_text(&mut e, context, context_at(ContextAt::Last));
         e
@@ -276,11 +313,14 @@ impl EnumerationBatch {
 
 impl Part for EnumerateResponse {
     fn read(e: &Element, _: &[(String, String)]) -> Option<Self> {
-        e.name.is(ns::ENUMERATION, "EnumerateResponse").then_some(())?;
+        e.name
+            .is(ns::ENUMERATION, "EnumerateResponse")
+            .then_some(())?;
         EnumerationBatch::read_tree(e).map(Self)
     }
     fn to_element(&self) -> Element {
-        self.0.to_named(QName::new(ns::ENUMERATION, "EnumerateResponse"))
+        self.0
+            .to_named(QName::new(ns::ENUMERATION, "EnumerateResponse"))
     }
 }
 

@@ -59,7 +59,11 @@ impl Fault {
     pub fn wsman_fault(&self) -> Option<WsmanFault> {
         let f = self.detail.as_ref()?.find(ns::WSMAN_FAULT, "WSManFault")?;
         Some(WsmanFault {
-            code: f.attr_value("", "Code").unwrap_or_default().trim().to_owned(),
+            code: f
+                .attr_value("", "Code")
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
             machine: f.attr_value("", "Machine").map(str::to_owned),
             message: f
                 .find(ns::WSMAN_FAULT, "Message")
@@ -93,6 +97,28 @@ fn read_value(parent: &Element, scope: &mut Vec<(String, String)>) -> Option<QNa
     let q = resolve(&v.text(), scope);
     scope.truncate(mark);
     q
+}
+
+/// A `s:Code` or `s:Subcode` value whose prefix is not declared, if any. Such a value has no
+/// meaning (SOAP 1.2 part 1 §5.4.6: the value is a QName), so the parser refuses the envelope
+/// rather than guess.
+pub(crate) fn unresolved_value(e: &Element, scope: &[(String, String)]) -> Option<String> {
+    let mut scope = scope.to_vec();
+    scope.extend(e.ns_decls.iter().cloned());
+    let mut level = e.find(ns::SOAP, "Code")?;
+    loop {
+        scope.extend(level.ns_decls.iter().cloned());
+        if let Some(v) = level.find(ns::SOAP, "Value") {
+            let mark = scope.len();
+            scope.extend(v.ns_decls.iter().cloned());
+            let text = v.text();
+            if text.contains(':') && resolve(&text, &scope).is_none() {
+                return Some(text.trim().to_owned());
+            }
+            scope.truncate(mark);
+        }
+        level = level.find(ns::SOAP, "Subcode")?;
+    }
 }
 
 impl Part for Fault {

@@ -62,7 +62,10 @@ pub enum HeaderBlock {
 }
 
 /// The text-valued header blocks by element name (the reverse of [`HeaderBlock::name`]).
-const TEXT_BLOCKS: &[(&str, &str, fn(Text) -> HeaderBlock)] = &[
+/// Builds the header block variant for a text value.
+type MakeBlock = fn(Text) -> HeaderBlock;
+
+const TEXT_BLOCKS: &[(&str, &str, MakeBlock)] = &[
     (ns::ADDRESSING, "To", HeaderBlock::To),
     (ns::ADDRESSING, "Action", HeaderBlock::Action),
     (ns::ADDRESSING, "MessageID", HeaderBlock::MessageId),
@@ -106,7 +109,7 @@ impl HeaderBlock {
         {
             return HeaderBlock::OptionSet(v);
         }
-        HeaderBlock::Unknown(e)
+        HeaderBlock::Unknown(e.with_outer_scope(scope))
     }
 
     /// The block's element name.
@@ -228,7 +231,8 @@ impl Header {
 
     /// `wsa:To`.
     pub fn to(&self) -> Option<&str> {
-        self.text_of(&QName::new(ns::ADDRESSING, "To")).map(str::trim)
+        self.text_of(&QName::new(ns::ADDRESSING, "To"))
+            .map(str::trim)
     }
 
     /// `wsman:ResourceURI`.

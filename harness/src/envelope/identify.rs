@@ -69,7 +69,12 @@ impl Part for IdentifyResponse {
             return None;
         }
         let n = e.name.ns.clone();
-        let known = ["ProtocolVersion", "ProductVendor", "ProductVersion", "SecurityProfiles"];
+        let known = [
+            "ProtocolVersion",
+            "ProductVendor",
+            "ProductVersion",
+            "SecurityProfiles",
+        ];
         Some(Self {
             protocol_versions: e
                 .elements()
@@ -96,8 +101,16 @@ impl Part for IdentifyResponse {
         for v in &self.protocol_versions {
             push_text(&mut e, self.name("ProtocolVersion"), Some(v));
         }
-        push_text(&mut e, self.name("ProductVendor"), self.product_vendor.as_deref());
-        push_text(&mut e, self.name("ProductVersion"), self.product_version.as_deref());
+        push_text(
+            &mut e,
+            self.name("ProductVendor"),
+            self.product_vendor.as_deref(),
+        );
+        push_text(
+            &mut e,
+            self.name("ProductVersion"),
+            self.product_version.as_deref(),
+        );
         e.children
             .extend(self.extra.iter().cloned().map(Node::Element));
         if let Some(list) = &self.security_profiles {

@@ -21,8 +21,8 @@ mod write;
 
 pub use body::Body;
 pub use enumeration::{
-    ContextAt, EnumNs, Enumerate, EnumerateResponse, EnumerationBatch, Filter, Items, Pull, PullResponse,
-    Release,
+    ContextAt, EnumNs, Enumerate, EnumerateResponse, EnumerationBatch, Filter, Items, Pull,
+    PullResponse, Release,
 };
 pub use fault::{Fault, Reason, WsmanFault};
 pub use header::{

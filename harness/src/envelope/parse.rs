@@ -5,13 +5,13 @@ use std::sync::Arc;
 use quick_xml::events::BytesStart;
 
 use super::body::Body;
-use super::enumeration::{ContextAt, EnumNs, EnumerateResponse, EnumerationBatch, Items, PullResponse};
+use super::enumeration::{
+    ContextAt, EnumNs, EnumerateResponse, EnumerationBatch, Items, PullResponse,
+};
 use super::header::{Header, HeaderBlock};
 use super::{Envelope, SourcePrefixes};
 use crate::ns;
-use crate::xml::{
-    Cursor, ErrorKind, Ev, Fragment, Limits, ParseError, QName, decode, describe,
-};
+use crate::xml::{Cursor, ErrorKind, Ev, Fragment, Limits, ParseError, QName, decode, describe};
 
 /// Parses an envelope with the default [`Limits`].
 pub fn parse(input: &[u8]) -> Result<Envelope, ParseError> {
@@ -57,12 +57,16 @@ impl Parser<'_, '_> {
             ..Envelope::default()
         };
         if empty {
-            return Err(self.cur.unexpected(offset, "<s:Body> inside the envelope", "an empty envelope"));
+            return Err(self.cur.unexpected(
+                offset,
+                "<s:Body> inside the envelope",
+                "an empty envelope",
+            ));
         }
         let mut seen_body = false;
         loop {
             let at = self.cur.position();
-            match self.cur.next()? {
+            match self.cur.next_event()? {
                 Ev::Text(t) if t.trim().is_empty() => {}
                 Ev::Start { tag, empty, offset } => {
                     let name = self.cur.resolve(&tag, offset)?;
@@ -80,16 +84,21 @@ impl Parser<'_, '_> {
                 }
                 Ev::End if seen_body => return Ok(env),
                 Ev::End => return Err(self.cur.unexpected(at, "<s:Body>", "</s:Envelope>")),
-                Ev::Text(_) => return Err(self.cur.unexpected(at, "<s:Header> or <s:Body>", "text")),
+                Ev::Text(_) => {
+                    return Err(self.cur.unexpected(at, "<s:Header> or <s:Body>", "text"));
+                }
                 Ev::Eof => return Err(self.cur.unexpected(at, "</s:Envelope>", "end of input")),
             }
         }
     }
 
-    fn first_start(&mut self, expected: &str) -> Result<(BytesStart<'static>, bool, usize), ParseError> {
+    fn first_start(
+        &mut self,
+        expected: &str,
+    ) -> Result<(BytesStart<'static>, bool, usize), ParseError> {
         loop {
             let at = self.cur.position();
-            match self.cur.next()? {
+            match self.cur.next_event()? {
                 Ev::Start { tag, empty, offset } => return Ok((tag.into_owned(), empty, offset)),
                 Ev::Text(t) if t.trim().is_empty() => {}
                 Ev::Text(_) => return Err(self.cur.unexpected(at, expected, "text")),
@@ -120,7 +129,7 @@ impl Parser<'_, '_> {
             let scope = self.cur.scope();
             loop {
                 let at = self.cur.position();
-                match self.cur.next()? {
+                match self.cur.next_event()? {
                     Ev::Text(t) if t.trim().is_empty() => {}
                     Ev::Start { tag, empty, offset } => {
                         let e = self.cur.read_element(&tag, empty, offset)?;
@@ -153,7 +162,7 @@ impl Parser<'_, '_> {
         let mut parts: Vec<Body> = Vec::new();
         loop {
             let at = self.cur.position();
-            match self.cur.next()? {
+            match self.cur.next_event()? {
                 Ev::Text(t) if t.trim().is_empty() => {}
                 Ev::Start { tag, empty, offset } => {
                     let name = self.cur.resolve(&tag, offset)?;
@@ -163,6 +172,12 @@ impl Parser<'_, '_> {
                         self.batch(&name, &tag, empty, offset)?
                     } else {
                         let e = self.cur.read_element(&tag, empty, offset)?;
+                        if name.is(ns::SOAP, "Fault")
+                            && let Some(v) = super::fault::unresolved_value(&e, &scope)
+                        {
+                            let msg = format!("the prefix of fault code '{v}' is not declared");
+                            return Err(self.cur.error(offset, ErrorKind::Namespace(msg)));
+                        }
                         Body::from_element(e, &scope)
                     };
                     parts.push(part);
@@ -199,7 +214,11 @@ impl Parser<'_, '_> {
             empty || self.batch_children(&mut batch)?
         };
         if !typed {
-            let end = if empty { self.cur.position() } else { self.finish_element(depth)? };
+            let end = if empty {
+                self.cur.position()
+            } else {
+                self.finish_element(depth)?
+            };
             let frag = Fragment::raw(self.doc.clone(), offset, end, scope);
             return Ok(Body::Other(vec![frag]));
         }
@@ -215,7 +234,7 @@ impl Parser<'_, '_> {
     fn batch_children(&mut self, batch: &mut EnumerationBatch) -> Result<bool, ParseError> {
         let mut stage = 0u8;
         loop {
-            match self.cur.next()? {
+            match self.cur.next_event()? {
                 Ev::Text(t) if t.trim().is_empty() => {}
                 Ev::End => return Ok(true),
                 Ev::Start { tag, empty, offset } => {
@@ -252,7 +271,12 @@ impl Parser<'_, '_> {
                         }
                         ("EndOfSequence", Some(n)) if plain && stage <= 2 => {
                             stage = 3;
-                            if !self.cur.read_text(empty, "EndOfSequence")?.trim().is_empty() {
+                            if !self
+                                .cur
+                                .read_text(empty, "EndOfSequence")?
+                                .trim()
+                                .is_empty()
+                            {
                                 return Ok(false);
                             }
                             batch.end_of_sequence = Some(n);
@@ -268,9 +292,13 @@ impl Parser<'_, '_> {
     /// Consumes the rest of the element opened at `depth`; returns the offset just past it.
     fn finish_element(&mut self, depth: usize) -> Result<usize, ParseError> {
         while self.cur.depth() >= depth {
-            if let Ev::Eof = self.cur.next()? {
-                let at = self.cur.position();
-                return Err(self.cur.unexpected(at, "an end tag", "end of input"));
+            match self.cur.next_event()? {
+                Ev::Eof => {
+                    let at = self.cur.position();
+                    return Err(self.cur.unexpected(at, "an end tag", "end of input"));
+                }
+                Ev::Start { tag, offset, .. } => self.cur.check_prefixes(&tag, offset)?,
+                _ => {}
             }
         }
         Ok(self.cur.position())
@@ -286,8 +314,9 @@ impl Parser<'_, '_> {
         }
         let scope: Arc<[(String, String)]> = Arc::from(self.cur.scope());
         loop {
-            match self.cur.next()? {
-                Ev::Start { empty, offset, .. } => {
+            match self.cur.next_event()? {
+                Ev::Start { tag, empty, offset } => {
+                    self.cur.check_prefixes(&tag, offset)?;
                     let end = self.cur.skip_element(empty)?;
                     items
                         .items

@@ -50,7 +50,8 @@ impl Text {
 
     /// Builder: adds `s:mustUnderstand="true"` (or `"false"`).
     pub fn must_understand(mut self, yes: bool) -> Self {
-        self.attrs.retain(|a| !a.name.is(crate::ns::SOAP, "mustUnderstand"));
+        self.attrs
+            .retain(|a| !a.name.is(crate::ns::SOAP, "mustUnderstand"));
         self.attrs.push(Attribute::qualified(
             QName::new(crate::ns::SOAP, "mustUnderstand"),
             if yes { "true" } else { "false" },

@@ -388,7 +388,9 @@ pub struct SignalResponse;
 
 impl Part for SignalResponse {
     fn read(e: &Element, _: &[(String, String)]) -> Option<Self> {
-        e.name.is(ns::SHELL, "SignalResponse").then_some(SignalResponse)
+        e.name
+            .is(ns::SHELL, "SignalResponse")
+            .then_some(SignalResponse)
     }
     fn to_element(&self) -> Element {
         Element::new(rsp("SignalResponse"))

@@ -33,7 +33,6 @@ impl Part for ResourceCreated {
             .map(Self)
     }
     fn to_element(&self) -> Element {
-        self.0
-            .to_named(QName::new(ns::TRANSFER, "ResourceCreated"))
+        self.0.to_named(QName::new(ns::TRANSFER, "ResourceCreated"))
     }
 }

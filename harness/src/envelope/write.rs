@@ -1,9 +1,9 @@
 //! Writing an envelope: typed parts become trees, kept fragments are copied.
 
+use super::Envelope;
 use super::body::Body;
 use super::enumeration::{ContextAt, EnumerationBatch};
 use super::header::HeaderBlock;
-use super::Envelope;
 use crate::ns;
 use crate::xml::{PrefixStyle, QName, XmlWriter};
 
@@ -16,9 +16,18 @@ pub fn write(env: &Envelope, style: PrefixStyle) -> String {
         _ => XmlWriter::windows_root_decls(),
     };
     let preserve = style == PrefixStyle::Preserve;
-    w.start(&QName::new(ns::SOAP, "Envelope"), Some("s"), &root_decls, &env.attrs);
+    w.start(
+        &QName::new(ns::SOAP, "Envelope"),
+        Some("s"),
+        &root_decls,
+        &env.attrs,
+    );
     if let Some(h) = &env.header {
-        let decls = if preserve { &env.prefixes.header[..] } else { &[] };
+        let decls = if preserve {
+            &env.prefixes.header[..]
+        } else {
+            &[]
+        };
         w.start(&QName::new(ns::SOAP, "Header"), Some("s"), decls, &h.attrs);
         for b in &h.blocks {
             match b {
@@ -28,13 +37,26 @@ pub fn write(env: &Envelope, style: PrefixStyle) -> String {
         }
         w.end();
     }
-    let decls = if preserve { &env.prefixes.body[..] } else { &[] };
-    w.start(&QName::new(ns::SOAP, "Body"), Some("s"), decls, &env.body_attrs);
+    let decls = if preserve {
+        &env.prefixes.body[..]
+    } else {
+        &[]
+    };
+    w.start(
+        &QName::new(ns::SOAP, "Body"),
+        Some("s"),
+        decls,
+        &env.body_attrs,
+    );
     match &env.body {
-        Body::EnumerateResponse(r) => {
-            write_batch(&mut w, &r.0, QName::new(ns::ENUMERATION, "EnumerateResponse"))
+        Body::EnumerateResponse(r) => write_batch(
+            &mut w,
+            &r.0,
+            QName::new(ns::ENUMERATION, "EnumerateResponse"),
+        ),
+        Body::PullResponse(r) => {
+            write_batch(&mut w, &r.0, QName::new(ns::ENUMERATION, "PullResponse"))
         }
-        Body::PullResponse(r) => write_batch(&mut w, &r.0, QName::new(ns::ENUMERATION, "PullResponse")),
         Body::Other(frags) => frags.iter().for_each(|f| f.write(&mut w)),
         other => other.to_elements().iter().for_each(|f| f.write(&mut w)),
     }
@@ -75,8 +97,16 @@ fn write_batch(w: &mut XmlWriter, b: &EnumerationBatch, name: QName) {
 fn env_size_hint(env: &Envelope) -> usize {
     let frag_len = |f: &crate::xml::Fragment| f.source().map_or(256, str::len);
     match &env.body {
-        Body::EnumerateResponse(r) => r.0.items.as_ref().map_or(0, |i| i.items.iter().map(frag_len).sum()),
-        Body::PullResponse(r) => r.0.items.as_ref().map_or(0, |i| i.items.iter().map(frag_len).sum()),
+        Body::EnumerateResponse(r) => {
+            r.0.items
+                .as_ref()
+                .map_or(0, |i| i.items.iter().map(frag_len).sum())
+        }
+        Body::PullResponse(r) => {
+            r.0.items
+                .as_ref()
+                .map_or(0, |i| i.items.iter().map(frag_len).sum())
+        }
         Body::Other(v) => v.iter().map(frag_len).sum(),
         _ => 0,
     }

@@ -125,6 +125,18 @@ impl Element {
         super::name::attr(&self.attrs, ns, local)
     }
 
+    /// Adds the bindings of the scope the element stood in (its own declarations win), so that
+    /// prefixes used in its content (`s:Value` QNames, `xsi:type` values) still resolve when it
+    /// is written under different outer declarations. The writer skips the redundant ones.
+    pub fn with_outer_scope(mut self, scope: &[(String, String)]) -> Self {
+        for (p, u) in scope {
+            if !self.ns_decls.iter().any(|(q, _)| q == p) {
+                self.ns_decls.push((p.clone(), u.clone()));
+            }
+        }
+        self
+    }
+
     /// Resolves a prefix using only the declarations made on this element.
     pub fn own_binding(&self, prefix: &str) -> Option<&str> {
         self.ns_decls

@@ -53,8 +53,10 @@ impl fmt::Display for EquivError {
 
 /// Compares two documents.
 pub fn equivalent(expected: &[u8], actual: &[u8]) -> Result<(), EquivError> {
-    let a = parse_document(expected, Limits::UNBOUNDED).map_err(|e| EquivError::Parse("expected", e))?;
-    let b = parse_document(actual, Limits::UNBOUNDED).map_err(|e| EquivError::Parse("actual", e))?;
+    let a = parse_document(expected, Limits::UNBOUNDED)
+        .map_err(|e| EquivError::Parse("expected", e))?;
+    let b =
+        parse_document(actual, Limits::UNBOUNDED).map_err(|e| EquivError::Parse("actual", e))?;
     compare_elements(&a, &b).map_err(EquivError::Differ)
 }
 
@@ -72,7 +74,13 @@ pub fn compare_in_scope(
     scope_b: &[(String, String)],
 ) -> Result<(), Difference> {
     let mut path = String::new();
-    walk(a, b, &mut path, &mut scope_a.to_vec(), &mut scope_b.to_vec())
+    walk(
+        a,
+        b,
+        &mut path,
+        &mut scope_a.to_vec(),
+        &mut scope_b.to_vec(),
+    )
 }
 
 type Scope = Vec<(String, String)>;
@@ -117,7 +125,11 @@ fn walk(
             _ => {}
         }
     }
-    if let Some(y) = b.attrs.iter().find(|y| !a.attrs.iter().any(|x| x.name == y.name)) {
+    if let Some(y) = b
+        .attrs
+        .iter()
+        .find(|y| !a.attrs.iter().any(|x| x.name == y.name))
+    {
         return Err(diff(
             "no such attribute".into(),
             format!("attribute {}=\"{}\"", y.name, y.value),

@@ -40,7 +40,9 @@ impl Fragment {
     /// The element's source text, when it was kept as text.
     pub fn source(&self) -> Option<&str> {
         match &self.0 {
-            Repr::Raw { doc, start, end, .. } => Some(&doc[*start..*end]),
+            Repr::Raw {
+                doc, start, end, ..
+            } => Some(&doc[*start..*end]),
             Repr::Tree(_) => None,
         }
     }

@@ -103,7 +103,10 @@ impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ErrorKind::TooLarge { size, limit } => {
-                write!(f, "input of {size} bytes exceeds the limit of {limit} bytes")
+                write!(
+                    f,
+                    "input of {size} bytes exceeds the limit of {limit} bytes"
+                )
             }
             ErrorKind::TooDeep { limit } => {
                 write!(f, "elements nest deeper than the limit of {limit}")
@@ -245,7 +248,7 @@ pub fn decode(input: &[u8], limits: Limits) -> Result<Decoded<'_>, ParseError> {
 }
 
 fn decode_utf16(body: &[u8], bom: usize, big_endian: bool) -> Result<String, ParseError> {
-    if body.len() % 2 != 0 {
+    if !body.len().is_multiple_of(2) {
         return Err(ParseError {
             offset: (bom + body.len() - 1) as u64,
             kind: ErrorKind::Encoding("UTF-16 input has an odd number of bytes".into()),
@@ -339,7 +342,12 @@ impl<'i> Cursor<'i> {
     }
 
     /// An "expected X, found Y" error at a text offset.
-    pub fn unexpected(&self, offset: usize, expected: &str, found: impl Into<String>) -> ParseError {
+    pub fn unexpected(
+        &self,
+        offset: usize,
+        expected: &str,
+        found: impl Into<String>,
+    ) -> ParseError {
         self.error(
             offset,
             ErrorKind::Unexpected {
@@ -351,7 +359,7 @@ impl<'i> Cursor<'i> {
 
     /// The next significant event. Comments and processing instructions are skipped, the XML
     /// declaration is checked against the detected encoding, DOCTYPE is refused.
-    pub fn next(&mut self) -> Result<Ev<'i>, ParseError> {
+    pub fn next_event(&mut self) -> Result<Ev<'i>, ParseError> {
         loop {
             let offset = self.position();
             let event = match self.reader.read_event() {
@@ -364,6 +372,7 @@ impl<'i> Cursor<'i> {
             match event {
                 Event::Start(tag) => {
                     self.enter(offset)?;
+                    self.check_declarations(&tag, offset)?;
                     return Ok(Ev::Start {
                         tag,
                         empty: false,
@@ -373,6 +382,7 @@ impl<'i> Cursor<'i> {
                 Event::Empty(tag) => {
                     self.enter(offset)?;
                     self.depth -= 1;
+                    self.check_declarations(&tag, offset)?;
                     return Ok(Ev::Start {
                         tag,
                         empty: true,
@@ -428,6 +438,57 @@ impl<'i> Cursor<'i> {
         Ok(())
     }
 
+    /// Refuses malformed attributes and undeclared prefixes on an element without building names.
+    pub fn check_prefixes(&self, tag: &BytesStart<'_>, offset: usize) -> Result<(), ParseError> {
+        let resolver = self.reader.resolver();
+        if let (ResolveResult::Unknown(p), _) = resolver.resolve_element(tag.name()) {
+            return Err(self.error(
+                offset,
+                ErrorKind::Namespace(format!("prefix '{p}' is not declared")),
+            ));
+        }
+        // Attributes are tokenized lazily by quick-xml, so this is also where a kept fragment's
+        // attribute syntax is checked.
+        if tag.attributes_raw().trim_ascii().is_empty() {
+            return Ok(());
+        }
+        for a in tag.attributes() {
+            let a = a.map_err(|e| self.error(offset, ErrorKind::Syntax(e.to_string())))?;
+            if a.key.prefix().is_some()
+                && a.key.as_namespace_binding().is_none()
+                && let (ResolveResult::Unknown(p), _) = resolver.resolve_attribute(a.key)
+            {
+                return Err(self.error(
+                    offset,
+                    ErrorKind::Namespace(format!("attribute prefix '{p}' is not declared")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Namespace URIs are kept raw (as the resolver uses them), so a `"` or `<` in one could not
+    /// be written back; neither may appear in a URI (RFC 3986), so such declarations are refused.
+    fn check_declarations(&self, tag: &BytesStart<'_>, offset: usize) -> Result<(), ParseError> {
+        if !tag.attributes_raw().contains("xmlns") {
+            return Ok(());
+        }
+        for a in tag.attributes().flatten() {
+            if a.key.as_namespace_binding().is_some() {
+                let v: &str = a.value.as_ref();
+                if v.contains(['"', '<']) {
+                    return Err(self.error(
+                        offset,
+                        ErrorKind::Namespace(format!(
+                            "namespace URI {v:?} contains a character not allowed in a URI"
+                        )),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn check_decl(
         &self,
         d: &quick_xml::events::BytesDecl<'_>,
@@ -454,7 +515,11 @@ impl<'i> Cursor<'i> {
                     offset,
                     ErrorKind::Encoding(format!(
                         "declared encoding '{enc}' does not match the bytes (detected {})",
-                        if self.src.is_utf16() { "UTF-16" } else { "UTF-8" }
+                        if self.src.is_utf16() {
+                            "UTF-16"
+                        } else {
+                            "UTF-8"
+                        }
                     )),
                 ));
             }
@@ -471,10 +536,7 @@ impl<'i> Cursor<'i> {
             ResolveResult::Unknown(p) => {
                 return Err(self.error(
                     offset,
-                    ErrorKind::Namespace(format!(
-                        "prefix '{}' is not declared",
-                        p
-                    )),
+                    ErrorKind::Namespace(format!("prefix '{}' is not declared", p)),
                 ));
             }
         };
@@ -483,12 +545,13 @@ impl<'i> Cursor<'i> {
     }
 
     /// Builds an owned element from a start tag: name, prefix, declarations, attributes.
-    pub fn start_element(&self, tag: &BytesStart<'_>, offset: usize) -> Result<Element, ParseError> {
+    pub fn start_element(
+        &self,
+        tag: &BytesStart<'_>,
+        offset: usize,
+    ) -> Result<Element, ParseError> {
         let name = self.resolve(tag, offset)?;
-        let prefix = tag
-            .name()
-            .prefix()
-            .map(|p| p.as_ref().to_owned());
+        let prefix = tag.name().prefix().map(|p| p.as_ref().to_owned());
         let mut el = Element {
             name,
             prefix,
@@ -518,19 +581,13 @@ impl<'i> Cursor<'i> {
                 ResolveResult::Unknown(p) => {
                     return Err(self.error(
                         offset,
-                        ErrorKind::Namespace(format!(
-                            "attribute prefix '{}' is not declared",
-                            p
-                        )),
+                        ErrorKind::Namespace(format!("attribute prefix '{}' is not declared", p)),
                     ));
                 }
             };
             el.attrs.push(Attribute {
                 name: QName::owned(&ns, local.as_ref()),
-                prefix: a
-                    .key
-                    .prefix()
-                    .map(|p| p.as_ref().to_owned()),
+                prefix: a.key.prefix().map(|p| p.as_ref().to_owned()),
                 value,
             });
         }
@@ -564,7 +621,7 @@ impl<'i> Cursor<'i> {
     pub fn read_children(&mut self, el: &mut Element) -> Result<(), ParseError> {
         let mut text = String::new();
         loop {
-            match self.next()? {
+            match self.next_event()? {
                 Ev::Start { tag, empty, offset } => {
                     flush_text(&mut text, &mut el.children);
                     let child = self.read_element(&tag, empty, offset)?;
@@ -584,21 +641,55 @@ impl<'i> Cursor<'i> {
     }
 
     /// Skips the rest of an element whose start tag was just read; returns the text offset just
-    /// past its end. Used for lazily kept fragments: text is not unescaped here, but unknown
-    /// entity references are still refused.
+    /// past its end. Used for lazily kept fragments: no tree is built, but everything that would
+    /// make the fragment unreadable later (unknown entities, undeclared prefixes) is refused now.
     pub fn skip_element(&mut self, empty: bool) -> Result<usize, ParseError> {
-        if !empty {
-            let mut depth = 1usize;
-            while depth > 0 {
-                match self.next()? {
-                    Ev::Start { empty: false, .. } => depth += 1,
-                    Ev::End => depth -= 1,
-                    Ev::Eof => {
-                        let at = self.position();
-                        return Err(self.unexpected(at, "an end tag", "end of input"));
-                    }
-                    _ => {}
+        // The hot loop of large responses: tokens are checked but text is neither normalised
+        // nor copied.
+        let mut depth = usize::from(!empty);
+        while depth > 0 {
+            let offset = self.position();
+            let event = match self.reader.read_event() {
+                Ok(e) => e,
+                Err(e) => {
+                    let at = self.reader.error_position() as usize;
+                    return Err(self.error(at, ErrorKind::Syntax(e.to_string())));
                 }
+            };
+            match event {
+                Event::Start(tag) => {
+                    self.enter(offset)?;
+                    self.check_declarations(&tag, offset)?;
+                    self.check_prefixes(&tag, offset)?;
+                    depth += 1;
+                }
+                Event::Empty(tag) => {
+                    self.enter(offset)?;
+                    self.depth -= 1;
+                    self.check_declarations(&tag, offset)?;
+                    self.check_prefixes(&tag, offset)?;
+                }
+                Event::End(_) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    depth -= 1;
+                }
+                Event::GeneralRef(r) => {
+                    let known = match r.resolve_char_ref() {
+                        Ok(Some(_)) => true,
+                        Ok(None) => quick_xml::escape::resolve_predefined_entity(&r).is_some(),
+                        Err(e) => return Err(self.error(offset, ErrorKind::Syntax(e.to_string()))),
+                    };
+                    if !known {
+                        let name = r.into_inner().into_owned();
+                        return Err(self.error(offset, ErrorKind::UnknownEntity(name)));
+                    }
+                }
+                Event::DocType(_) => return Err(self.error(offset, ErrorKind::Doctype)),
+                Event::Decl(d) => self.check_decl(&d, offset)?,
+                Event::Eof => {
+                    return Err(self.unexpected(offset, "an end tag", "end of input"));
+                }
+                Event::Text(_) | Event::CData(_) | Event::Comment(_) | Event::PI(_) => {}
             }
         }
         Ok(self.position())
@@ -612,11 +703,15 @@ impl<'i> Cursor<'i> {
             return Ok(text);
         }
         loop {
-            match self.next()? {
+            match self.next_event()? {
                 Ev::Text(t) => text.push_str(&t),
                 Ev::End => return Ok(text),
                 Ev::Start { offset, .. } => {
-                    return Err(self.unexpected(offset, &format!("text content in {what}"), "an element"));
+                    return Err(self.unexpected(
+                        offset,
+                        &format!("text content in {what}"),
+                        "an element",
+                    ));
                 }
                 Ev::Eof => {
                     let at = self.position();
@@ -647,7 +742,7 @@ impl<'i> Cursor<'i> {
     pub fn expect_eof(&mut self) -> Result<(), ParseError> {
         loop {
             let offset = self.position();
-            match self.next()? {
+            match self.next_event()? {
                 Ev::Eof => return Ok(()),
                 Ev::Text(t) if t.trim().is_empty() => {}
                 Ev::Text(_) => return Err(self.unexpected(offset, "end of input", "text")),
@@ -682,7 +777,7 @@ pub fn parse_document(input: &[u8], limits: Limits) -> Result<Element, ParseErro
     let mut cur = Cursor::new(&src, limits);
     let root = loop {
         let at = cur.position();
-        match cur.next()? {
+        match cur.next_event()? {
             Ev::Start { tag, empty, offset } => break cur.read_element(&tag, empty, offset)?,
             Ev::Text(t) if t.trim().is_empty() => {}
             Ev::Text(_) => return Err(cur.unexpected(at, "a root element", "text")),

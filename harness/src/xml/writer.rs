@@ -219,7 +219,11 @@ impl XmlWriter {
     }
 
     /// A prefix not already declared on this element: the preferred one, else `nsN`.
-    fn fresh_prefix(&mut self, preferred: Option<String>, new_decls: &[(String, String)]) -> String {
+    fn fresh_prefix(
+        &mut self,
+        preferred: Option<String>,
+        new_decls: &[(String, String)],
+    ) -> String {
         if let Some(p) = preferred
             && !p.is_empty()
             && !new_decls.iter().any(|(q, _)| *q == p)
