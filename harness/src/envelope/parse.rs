@@ -292,13 +292,9 @@ impl Parser<'_, '_> {
     /// Consumes the rest of the element opened at `depth`; returns the offset just past it.
     fn finish_element(&mut self, depth: usize) -> Result<usize, ParseError> {
         while self.cur.depth() >= depth {
-            match self.cur.next_event()? {
-                Ev::Eof => {
-                    let at = self.cur.position();
-                    return Err(self.cur.unexpected(at, "an end tag", "end of input"));
-                }
-                Ev::Start { tag, offset, .. } => self.cur.check_prefixes(&tag, offset)?,
-                _ => {}
+            if let Ev::Eof = self.cur.next_event()? {
+                let at = self.cur.position();
+                return Err(self.cur.unexpected(at, "an end tag", "end of input"));
             }
         }
         Ok(self.cur.position())
@@ -315,8 +311,7 @@ impl Parser<'_, '_> {
         let scope: Arc<[(String, String)]> = Arc::from(self.cur.scope());
         loop {
             match self.cur.next_event()? {
-                Ev::Start { tag, empty, offset } => {
-                    self.cur.check_prefixes(&tag, offset)?;
+                Ev::Start { empty, offset, .. } => {
                     let end = self.cur.skip_element(empty)?;
                     items
                         .items

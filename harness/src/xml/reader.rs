@@ -373,6 +373,7 @@ impl<'i> Cursor<'i> {
                 Event::Start(tag) => {
                     self.enter(offset)?;
                     self.check_declarations(&tag, offset)?;
+                    self.check_prefixes(&tag, offset)?;
                     return Ok(Ev::Start {
                         tag,
                         empty: false,
@@ -383,6 +384,7 @@ impl<'i> Cursor<'i> {
                     self.enter(offset)?;
                     self.depth -= 1;
                     self.check_declarations(&tag, offset)?;
+                    self.check_prefixes(&tag, offset)?;
                     return Ok(Ev::Start {
                         tag,
                         empty: true,
@@ -440,6 +442,13 @@ impl<'i> Cursor<'i> {
 
     /// Refuses malformed attributes and undeclared prefixes on an element without building names.
     pub fn check_prefixes(&self, tag: &BytesStart<'_>, offset: usize) -> Result<(), ParseError> {
+        let name: &str = tag.name().into_inner();
+        if !is_qname(name) {
+            return Err(self.error(
+                offset,
+                ErrorKind::Syntax(format!("malformed element name {name:?}")),
+            ));
+        }
         let resolver = self.reader.resolver();
         if let (ResolveResult::Unknown(p), _) = resolver.resolve_element(tag.name()) {
             return Err(self.error(
@@ -454,6 +463,13 @@ impl<'i> Cursor<'i> {
         }
         for a in tag.attributes() {
             let a = a.map_err(|e| self.error(offset, ErrorKind::Syntax(e.to_string())))?;
+            let key: &str = a.key.into_inner();
+            if !is_qname(key) {
+                return Err(self.error(
+                    offset,
+                    ErrorKind::Syntax(format!("malformed attribute name {key:?}")),
+                ));
+            }
             if a.key.prefix().is_some()
                 && a.key.as_namespace_binding().is_none()
                 && let (ResolveResult::Unknown(p), _) = resolver.resolve_attribute(a.key)
@@ -755,6 +771,14 @@ impl<'i> Cursor<'i> {
                 }
             }
         }
+    }
+}
+
+/// `local` or `prefix:local`, both parts non-empty (Namespaces in XML 1.0 §4).
+fn is_qname(name: &str) -> bool {
+    match name.split_once(':') {
+        None => !name.is_empty(),
+        Some((p, l)) => !p.is_empty() && !l.is_empty() && !l.contains(':'),
     }
 }
 
