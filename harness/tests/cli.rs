@@ -1,25 +1,14 @@
 //! The `wsman-harness` binary, run as a user runs it.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::{Command, Output};
+
+use common::recordings as fixtures;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wsman-harness"))
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/recordings")
-}
-
-fn xml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            xml_files(&p, out)
-        } else if p.extension().is_some_and(|x| x == "xml") {
-            out.push(p)
-        }
-    }
 }
 
 fn stdout(o: &Output) -> String {
@@ -32,8 +21,7 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn inspect_reads_every_recorded_envelope_and_reports_the_broken_ones() {
-    let mut files = Vec::new();
-    xml_files(&fixtures(), &mut files);
+    let files = common::xml_files(&fixtures());
     let out = bin().arg("inspect").args(&files).output().unwrap();
     let broken: Vec<_> = files
         .iter()

@@ -1,26 +1,11 @@
 //! The fault catalogue against real captured faults, and its builder against the model.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use wsman_harness::catalogue::{FaultContext, catalogue};
 use wsman_harness::envelope::{Body, parse};
 use wsman_harness::ns;
 use wsman_harness::xml::PrefixStyle;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/recordings")
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            walk(&p, out)
-        } else if p.extension().is_some_and(|x| x == "xml") {
-            out.push(p)
-        }
-    }
-}
 
 /// Fixtures edited by their projects in ways a real server would not send, with the reason.
 const ACTION_QUIRKS: &[(&str, &str)] = &[(
@@ -30,8 +15,7 @@ const ACTION_QUIRKS: &[(&str, &str)] = &[(
 
 #[test]
 fn catalogue_agrees_with_every_captured_fault() {
-    let mut files = Vec::new();
-    walk(&fixtures(), &mut files);
+    let files = common::xml_files(&common::recordings());
     let cat = catalogue();
     let mut checked = 0;
     for f in files {

@@ -1,37 +1,24 @@
 //! Every recorded envelope under `fixtures/recordings` reads, writes back XML-equivalent in both
 //! prefix styles, and reads again to the same model.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use wsman_harness::envelope::{Body, parse, write};
 use wsman_harness::xml::{self, Limits, PrefixStyle};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/recordings")
-}
-
-fn xml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            xml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "xml") {
-            out.push(p);
-        }
-    }
-    out.sort();
-}
-
 #[test]
 fn every_recorded_envelope_round_trips() {
-    let mut files = Vec::new();
-    xml_files(&fixtures(), &mut files);
+    let files = common::xml_files(&common::recordings());
     assert!(files.len() > 500, "fixtures missing: {}", files.len());
     let (mut envelopes, mut typed, mut not_xml, mut not_envelope) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
-        let name = f.strip_prefix(fixtures()).unwrap().display().to_string();
+        let name = f
+            .strip_prefix(common::recordings())
+            .unwrap()
+            .display()
+            .to_string();
         let Ok(root) = xml::parse_document(&bytes, Limits::UNBOUNDED) else {
             not_xml += 1;
             assert!(

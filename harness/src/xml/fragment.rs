@@ -60,15 +60,7 @@ impl Fragment {
                 let mut wrapped = String::with_capacity(end - start + 64 * scope.len() + 16);
                 wrapped.push_str("<_");
                 for (p, u) in scope.iter() {
-                    if p.is_empty() {
-                        wrapped.push_str(" xmlns=\"");
-                    } else {
-                        wrapped.push_str(" xmlns:");
-                        wrapped.push_str(p);
-                        wrapped.push_str("=\"");
-                    }
-                    wrapped.push_str(u);
-                    wrapped.push('"');
+                    super::writer::push_xmlns(&mut wrapped, p, u);
                 }
                 wrapped.push('>');
                 wrapped.push_str(&doc[*start..*end]);

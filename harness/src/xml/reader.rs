@@ -397,32 +397,29 @@ impl<'i> Cursor<'i> {
                 }
                 Event::Text(t) => return Ok(Ev::Text(t.xml10_content())),
                 Event::CData(c) => return Ok(Ev::Text(c.into_inner())),
-                Event::GeneralRef(r) => {
-                    let resolved = match r.resolve_char_ref() {
-                        Ok(Some(c)) => Cow::Owned(c.to_string()),
-                        Ok(None) => {
-                            let name = r.into_inner();
-                            match quick_xml::escape::resolve_predefined_entity(&name) {
-                                Some(s) => Cow::Borrowed(s),
-                                None => {
-                                    return Err(self.error(
-                                        offset,
-                                        ErrorKind::UnknownEntity(name.into_owned()),
-                                    ));
-                                }
-                            }
-                        }
-                        Err(e) => {
-                            return Err(self.error(offset, ErrorKind::Syntax(e.to_string())));
-                        }
-                    };
-                    return Ok(Ev::Text(resolved));
-                }
+                Event::GeneralRef(r) => return Ok(Ev::Text(self.resolve_ref(&r, offset)?)),
                 Event::Decl(d) => self.check_decl(&d, offset)?,
                 Event::DocType(_) => return Err(self.error(offset, ErrorKind::Doctype)),
                 Event::Comment(_) | Event::PI(_) => {}
                 Event::Eof => return Ok(Ev::Eof),
             }
+        }
+    }
+
+    /// The text of a character reference or one of the five predefined entities; any other
+    /// entity is refused (no DTD is ever read, so none can be declared).
+    fn resolve_ref(
+        &self,
+        r: &quick_xml::events::BytesRef<'_>,
+        offset: usize,
+    ) -> Result<Cow<'static, str>, ParseError> {
+        match r.resolve_char_ref() {
+            Ok(Some(c)) => Ok(Cow::Owned(c.to_string())),
+            Ok(None) => match quick_xml::escape::resolve_predefined_entity(r) {
+                Some(s) => Ok(Cow::Borrowed(s)),
+                None => Err(self.error(offset, ErrorKind::UnknownEntity(r.to_string()))),
+            },
+            Err(e) => Err(self.error(offset, ErrorKind::Syntax(e.to_string()))),
         }
     }
 
@@ -440,7 +437,8 @@ impl<'i> Cursor<'i> {
         Ok(())
     }
 
-    /// Refuses malformed attributes and undeclared prefixes on an element without building names.
+    /// Refuses malformed attributes (names, syntax, entity references) and undeclared prefixes
+    /// on an element without building names.
     pub fn check_prefixes(&self, tag: &BytesStart<'_>, offset: usize) -> Result<(), ParseError> {
         let name: &str = tag.name().into_inner();
         if !is_qname(name) {
@@ -469,6 +467,11 @@ impl<'i> Cursor<'i> {
                     offset,
                     ErrorKind::Syntax(format!("malformed attribute name {key:?}")),
                 ));
+            }
+            let raw: &str = a.value.as_ref();
+            if raw.contains('&') {
+                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .map_err(|e| self.attr_error(offset, e))?;
             }
             if a.key.prefix().is_some()
                 && a.key.as_namespace_binding().is_none()
@@ -690,15 +693,7 @@ impl<'i> Cursor<'i> {
                     depth -= 1;
                 }
                 Event::GeneralRef(r) => {
-                    let known = match r.resolve_char_ref() {
-                        Ok(Some(_)) => true,
-                        Ok(None) => quick_xml::escape::resolve_predefined_entity(&r).is_some(),
-                        Err(e) => return Err(self.error(offset, ErrorKind::Syntax(e.to_string()))),
-                    };
-                    if !known {
-                        let name = r.into_inner().into_owned();
-                        return Err(self.error(offset, ErrorKind::UnknownEntity(name)));
-                    }
+                    self.resolve_ref(&r, offset)?;
                 }
                 Event::DocType(_) => return Err(self.error(offset, ErrorKind::Doctype)),
                 Event::Decl(d) => self.check_decl(&d, offset)?,

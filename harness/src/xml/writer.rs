@@ -121,15 +121,7 @@ impl XmlWriter {
         self.out.push('<');
         self.out.push_str(&qname);
         for (p, u) in &new_decls {
-            if p.is_empty() {
-                self.out.push_str(" xmlns=\"");
-            } else {
-                self.out.push_str(" xmlns:");
-                self.out.push_str(p);
-                self.out.push_str("=\"");
-            }
-            self.out.push_str(u);
-            self.out.push('"');
+            push_xmlns(&mut self.out, p, u);
         }
         self.out.push_str(&attr_text);
         self.tag_open = true;
@@ -251,11 +243,7 @@ impl XmlWriter {
                 assert!(self.tag_open, "qname_text needs an open start tag");
                 let preferred = self.preferred_prefix(&name.ns, None);
                 let p = self.fresh_prefix(preferred, &[]);
-                self.out.push_str(" xmlns:");
-                self.out.push_str(&p);
-                self.out.push_str("=\"");
-                self.out.push_str(&name.ns);
-                self.out.push('"');
+                push_xmlns(&mut self.out, &p, &name.ns);
                 self.scope.push((p.clone(), name.ns.to_string()));
                 p
             }
@@ -319,15 +307,7 @@ impl XmlWriter {
             if self.lookup(p).unwrap_or("") == u || own.iter().any(|o| o == p) {
                 continue;
             }
-            if p.is_empty() {
-                inject.push_str(" xmlns=\"");
-            } else {
-                inject.push_str(" xmlns:");
-                inject.push_str(p);
-                inject.push_str("=\"");
-            }
-            inject.push_str(u);
-            inject.push('"');
+            push_xmlns(&mut inject, p, u);
         }
         if self.lookup("").is_some_and(|d| !d.is_empty())
             && !scope.iter().any(|(p, _)| p.is_empty())
@@ -365,6 +345,19 @@ fn own_declared_prefixes(src: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Appends ` xmlns:p="uri"` (or ` xmlns="uri"` for the default namespace). URIs are raw.
+pub(crate) fn push_xmlns(out: &mut String, prefix: &str, uri: &str) {
+    if prefix.is_empty() {
+        out.push_str(" xmlns=\"");
+    } else {
+        out.push_str(" xmlns:");
+        out.push_str(prefix);
+        out.push_str("=\"");
+    }
+    out.push_str(uri);
+    out.push('"');
 }
 
 fn escape_text(s: &str, out: &mut String) {
