@@ -447,6 +447,10 @@ impl<'i> Cursor<'i> {
                 ErrorKind::Syntax(format!("malformed element name {name:?}")),
             ));
         }
+        if name.starts_with("xmlns:") {
+            let msg = format!("element {name:?} uses the reserved prefix 'xmlns'");
+            return Err(self.error(offset, ErrorKind::Namespace(msg)));
+        }
         let resolver = self.reader.resolver();
         if let (ResolveResult::Unknown(p), _) = resolver.resolve_element(tag.name()) {
             return Err(self.error(

@@ -154,6 +154,10 @@ impl XmlWriter {
             }
             return None;
         }
+        if uri == ns::XML {
+            // The `xml` prefix is bound by definition and may be bound to nothing else.
+            return Some("xml".into());
+        }
         let preferred = self.preferred_prefix(uri, hint);
         if self.style == PrefixStyle::Preserve && hint.is_none() && self.lookup("") == Some(uri) {
             return None;
