@@ -4,6 +4,7 @@
 //! Data flows one way: bytes → [`xml`] → [`envelope`] (the model) → engines → reports → CLI.
 //! The codec and model do no I/O.
 
+pub mod auth;
 pub mod catalogue;
 pub mod cli;
 pub mod duration;

@@ -3,7 +3,7 @@
 //! Items are kept as [`Fragment`]s: the enumeration of a large collection is where envelopes are
 //! big, and most callers only count or forward the items.
 
-use super::part::{Part, child_text, push_text};
+use super::part::{Part, child_text, push_text, scoped};
 use crate::ns;
 use crate::xml::{Element, Fragment, Node, QName};
 
@@ -76,7 +76,7 @@ pub struct Enumerate {
 }
 
 impl Part for Enumerate {
-    fn read(e: &Element, _: &[(String, String)]) -> Option<Self> {
+    fn read(e: &Element, scope: &[(String, String)]) -> Option<Self> {
         if !e.name.is(ns::ENUMERATION, "Enumerate") {
             return None;
         }
@@ -91,7 +91,9 @@ impl Part for Enumerate {
                     c.name.local == "Filter"
                         && (c.name.ns == ns::WSMAN || c.name.ns == ns::ENUMERATION)
                 })
-                .map(|f| Filter { element: f.clone() }),
+                .map(|f| Filter {
+                    element: scoped(f, e, scope),
+                }),
         })
     }
 

@@ -1,7 +1,7 @@
 //! SOAP 1.2 faults with the WS-Management detail and the Windows `f:WSManFault` element
 //! (SOAP 1.2 part 1 §5.4; DSP0226 §14; MS-WSMV 2.2.4.43).
 
-use super::part::Part;
+use super::part::{Part, scoped};
 use crate::ns;
 use crate::xml::{Attribute, Element, Node, QName, resolve};
 
@@ -122,9 +122,9 @@ pub(crate) fn unresolved_value(e: &Element, scope: &[(String, String)]) -> Optio
 }
 
 impl Part for Fault {
-    fn read(e: &Element, scope: &[(String, String)]) -> Option<Self> {
+    fn read(e: &Element, body_scope: &[(String, String)]) -> Option<Self> {
         e.name.is(ns::SOAP, "Fault").then_some(())?;
-        let mut scope = scope.to_vec();
+        let mut scope = body_scope.to_vec();
         scope.extend(e.ns_decls.iter().cloned());
         let code_el = e.find(ns::SOAP, "Code")?;
         scope.extend(code_el.ns_decls.iter().cloned());
@@ -153,7 +153,7 @@ impl Part for Fault {
             reasons,
             node: e.find(ns::SOAP, "Node").map(Element::text),
             role: e.find(ns::SOAP, "Role").map(Element::text),
-            detail: e.find(ns::SOAP, "Detail").cloned(),
+            detail: e.find(ns::SOAP, "Detail").map(|d| scoped(d, e, body_scope)),
         })
     }
 

@@ -3,7 +3,7 @@
 //! Blocks are kept in wire order, duplicates included: a harness must be able to read and send
 //! a message with two MessageIDs. Accessors return the first block of a kind.
 
-use super::part::{Part, Text, faithful, faithful_by, must_understand};
+use super::part::{Part, Text, faithful, faithful_by, must_understand, scoped};
 use crate::ns;
 use crate::xml::{Attribute, Element, Node, QName, attr};
 
@@ -93,7 +93,8 @@ impl HeaderBlock {
             }
         } else if n.is(ns::ADDRESSING, "ReplyTo") || n.is(ns::ADDRESSING, "FaultTo") {
             let name = n.clone();
-            if let Some(v) = faithful_by(&e, scope, Epr::read_epr, |v| v.to_named(name.clone())) {
+            let read = |x: &Element| Epr::read_epr(x, scope);
+            if let Some(v) = faithful_by(&e, scope, read, |v| v.to_named(name.clone())) {
                 return if name.local == "ReplyTo" {
                     HeaderBlock::ReplyTo(v)
                 } else {
@@ -336,13 +337,16 @@ impl Epr {
         }
     }
 
-    /// Reads an EPR whose children are Address and optionally ReferenceParameters.
-    pub(crate) fn read_epr(e: &Element) -> Option<Self> {
+    /// Reads an EPR whose children are Address and optionally ReferenceParameters; `scope`
+    /// is the namespace scope the EPR element stood in.
+    pub(crate) fn read_epr(e: &Element, scope: &[(String, String)]) -> Option<Self> {
         let address = Text::read(e.find(ns::ADDRESSING, "Address")?)?;
         Some(Self {
             attrs: e.attrs.clone(),
             address,
-            reference_parameters: e.find(ns::ADDRESSING, "ReferenceParameters").cloned(),
+            reference_parameters: e
+                .find(ns::ADDRESSING, "ReferenceParameters")
+                .map(|r| scoped(r, e, scope)),
         })
     }
 
@@ -413,14 +417,16 @@ impl SelectorSet {
 }
 
 impl Part for SelectorSet {
-    fn read(e: &Element, _: &[(String, String)]) -> Option<Self> {
+    fn read(e: &Element, scope: &[(String, String)]) -> Option<Self> {
         let mut selectors = Vec::new();
         for s in e.elements() {
             let name = attr(&s.attrs, "", "Name")?.to_owned();
             let value = if s.is_simple() {
                 SelectorValue::Text(s.text())
             } else {
-                SelectorValue::Element(s.elements().next()?.clone())
+                let mut outer = scope.to_vec();
+                outer.extend(e.ns_decls.iter().cloned());
+                SelectorValue::Element(scoped(s.elements().next()?, s, &outer))
             };
             selectors.push(Selector { name, value });
         }

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use super::part::{Part, child_text, push_text};
+use super::part::{Part, child_text, push_text, scoped};
 use crate::ns;
 use crate::xml::{Element, Node, QName};
 
@@ -64,7 +64,7 @@ impl IdentifyResponse {
 }
 
 impl Part for IdentifyResponse {
-    fn read(e: &Element, _: &[(String, String)]) -> Option<Self> {
+    fn read(e: &Element, scope: &[(String, String)]) -> Option<Self> {
         if !(ns::is_identify_ns(&e.name.ns) && e.name.local == "IdentifyResponse") {
             return None;
         }
@@ -86,7 +86,7 @@ impl Part for IdentifyResponse {
             extra: e
                 .elements()
                 .filter(|c| !(c.name.ns == n && known.contains(&c.name.local.as_ref())))
-                .cloned()
+                .map(|c| scoped(c, e, scope))
                 .collect(),
             security_profiles: e
                 .find(&n, "SecurityProfiles")

@@ -30,6 +30,14 @@ pub(crate) fn faithful_by<T>(
     compare_in_scope(e, scope, &back, scope).ok().map(|_| t)
 }
 
+/// A copy of a generic child of `parent` that keeps the bindings in scope where it stood, so
+/// that QName-valued content inside it still resolves when it is written elsewhere.
+pub(crate) fn scoped(child: &Element, parent: &Element, scope: &[(String, String)]) -> Element {
+    let mut outer = scope.to_vec();
+    outer.extend(parent.ns_decls.iter().cloned());
+    child.clone().with_outer_scope(&outer)
+}
+
 /// An element holding only text, such as most WS-Addressing and WS-Man headers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Text {

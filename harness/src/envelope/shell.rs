@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
-use super::part::{Part, child_text, push_text};
+use super::part::{Part, child_text, push_text, scoped};
 use crate::ns;
 use crate::xml::{Attribute, Element, Node, QName, attr};
 
@@ -61,10 +61,10 @@ impl Shell {
 }
 
 impl Part for Shell {
-    fn read(e: &Element, _: &[(String, String)]) -> Option<Self> {
+    fn read(e: &Element, scope: &[(String, String)]) -> Option<Self> {
         e.name.is(ns::SHELL, "Shell").then(|| Self {
             attrs: e.attrs.clone(),
-            children: e.elements().cloned().collect(),
+            children: e.elements().map(|c| scoped(c, e, scope)).collect(),
         })
     }
     fn to_element(&self) -> Element {

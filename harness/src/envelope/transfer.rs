@@ -25,10 +25,10 @@ impl ResourceCreated {
 }
 
 impl Part for ResourceCreated {
-    fn read(e: &Element, _: &[(String, String)]) -> Option<Self> {
+    fn read(e: &Element, scope: &[(String, String)]) -> Option<Self> {
         e.name
             .is(ns::TRANSFER, "ResourceCreated")
-            .then(|| Epr::read_epr(e))
+            .then(|| Epr::read_epr(e, scope))
             .flatten()
             .map(Self)
     }
