@@ -267,42 +267,56 @@ fn channel_binding_policy_is_honoured() {
 
 #[test]
 fn unsealing_refuses_replays_reordering_and_tampering() {
-    let h = handshake(
-        "vagrant-Passw0rd",
-        ClientOptions::default(),
-        ServerOptions::default(),
-    );
-    let mut client = h.client;
-    let mut server = h.server_state.verify(&h.authenticate, users).unwrap();
-    let mut first = b"one".to_vec();
-    let sig1 = client.session.seal(&mut first);
-    let mut second = b"two".to_vec();
-    let sig2 = client.session.seal(&mut second);
-    let mut out_of_order = second.clone();
-    assert!(matches!(
-        server.session.unseal(&mut out_of_order, &sig2),
-        Err(UnsealError::Sequence {
-            got: 1,
-            expected: 0
-        })
-    ));
-    let mut bad = sig1;
-    bad[5] ^= 0xff;
-    let (mut h2, mut s2) = {
+    let established = || {
         let h = handshake(
             "vagrant-Passw0rd",
             ClientOptions::default(),
             ServerOptions::default(),
         );
-        let s = h.server_state.verify(&h.authenticate, users).unwrap();
-        (h.client, s)
+        let server = h.server_state.verify(&h.authenticate, users).unwrap();
+        (h.client.session, server.session)
     };
-    let mut m = b"payload".to_vec();
-    let mut sig = h2.session.seal(&mut m);
-    sig[4] ^= 1;
-    assert_eq!(s2.session.unseal(&mut m, &sig), Err(UnsealError::Checksum));
+    // Out of order: the second message arrives first.
+    let (mut client, mut server) = established();
+    let mut first = b"one".to_vec();
+    let _ = client.seal(&mut first);
+    let mut second = b"two".to_vec();
+    let sig2 = client.seal(&mut second);
     assert_eq!(
-        server.session.unseal(&mut first.clone(), &[0; 3]),
+        server.unseal(&mut second, &sig2),
+        Err(UnsealError::Sequence {
+            got: 1,
+            expected: 0
+        })
+    );
+    // A flipped checksum bit.
+    let (mut client, mut server) = established();
+    let mut m = b"payload".to_vec();
+    let mut sig = client.seal(&mut m);
+    sig[4] ^= 1;
+    assert_eq!(server.unseal(&mut m, &sig), Err(UnsealError::Checksum));
+    // A flipped ciphertext bit.
+    let (mut client, mut server) = established();
+    let mut m = b"payload".to_vec();
+    let sig = client.seal(&mut m);
+    m[0] ^= 1;
+    assert_eq!(server.unseal(&mut m, &sig), Err(UnsealError::Checksum));
+    // A replay of an accepted message.
+    let (mut client, mut server) = established();
+    let mut m = b"payload".to_vec();
+    let sig = client.seal(&mut m);
+    let replay = m.clone();
+    server.unseal(&mut m, &sig).unwrap();
+    assert!(matches!(
+        server.unseal(&mut replay.clone(), &sig),
+        Err(UnsealError::Sequence {
+            got: 0,
+            expected: 1
+        })
+    ));
+    // A signature that is not one.
+    assert_eq!(
+        server.unseal(&mut b"x".to_vec(), &[0; 3]),
         Err(UnsealError::Malformed)
     );
 }
