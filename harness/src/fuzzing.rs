@@ -37,3 +37,73 @@ pub fn envelope(data: &[u8]) {
         }
     }
 }
+
+/// NTLM messages: decoding never panics; whatever decodes encodes to bytes that decode to the
+/// same message.
+pub fn ntlm_message(data: &[u8]) {
+    use crate::auth::ntlm::{AvPairs, Message};
+    if let Ok(m) = Message::decode(data) {
+        let again = Message::decode(&m.encode()).expect("an encoded message decodes");
+        assert_eq!(again, m);
+        if let Message::Challenge(c) = &m {
+            let _ = c.av_pairs();
+        }
+    }
+    let _ = AvPairs::decode(data);
+}
+
+/// SPNEGO tokens: decode → encode → decode is stable.
+pub fn spnego_token(data: &[u8]) {
+    use crate::auth::spnego::Token;
+    if let Ok(t) = Token::decode(data) {
+        let again = Token::decode(&t.encode()).expect("an encoded token decodes");
+        assert_eq!(again, t);
+    }
+}
+
+/// `WWW-Authenticate` / `Authorization` values: parse → display → parse is stable.
+pub fn auth_header(data: &[u8]) {
+    use crate::auth::header::{parse_challenges, parse_credentials};
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(v) = parse_credentials(s) {
+        let again = parse_credentials(&v.to_string()).expect("displayed credentials parse");
+        assert_eq!(again, v);
+        let _ = v.token_bytes();
+    }
+    if let Ok(list) = parse_challenges(s) {
+        for c in list {
+            let _ = parse_credentials(&c.to_string());
+        }
+    }
+}
+
+/// Encrypted bodies: the first line of the input is the Content-Type, the rest the body;
+/// decode → encode → decode is stable.
+pub fn encrypted_body(data: &[u8]) {
+    use crate::auth::encrypted_body::EncryptedBody;
+    let split = data.iter().position(|b| *b == b'\n').unwrap_or(data.len());
+    let Ok(ct) = std::str::from_utf8(&data[..split]) else {
+        return;
+    };
+    let body = data.get(split + 1..).unwrap_or_default();
+    if let Ok((b, _)) = EncryptedBody::decode(ct.trim_end(), body) {
+        let (again, quirks) =
+            EncryptedBody::decode(&b.content_type(), &b.encode()).expect("an encoded body decodes");
+        assert_eq!(again, b);
+        assert_eq!(quirks, Default::default(), "our own encoding has no quirks");
+    }
+}
+
+/// xs:duration values: parsing never panics; a valid timeout formats and parses back.
+pub fn xs_duration(data: &[u8]) {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(d) = crate::duration::parse_timeout(s) {
+        let back = crate::duration::parse_timeout(&crate::duration::format(d))
+            .expect("formatted duration parses");
+        assert_eq!(back.as_millis(), d.as_millis());
+    }
+}

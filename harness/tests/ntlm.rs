@@ -365,3 +365,41 @@ proptest! {
         prop_assert_eq!(Authenticate::decode(&a.encode()).unwrap(), a);
     }
 }
+
+#[test]
+fn encrypted_bodies_carry_envelopes_both_ways() {
+    use wsman_harness::auth::encrypted_body::EncryptedBody;
+    use wsman_harness::auth::message_security::{SOAP_UTF8, SecurityError, seal_ntlm, unseal_ntlm};
+    let h = handshake(
+        "vagrant-Passw0rd",
+        ClientOptions::default(),
+        ServerOptions::default(),
+    );
+    let mut client = h.client.session;
+    let mut server = h
+        .server_state
+        .verify(&h.authenticate, users)
+        .unwrap()
+        .session;
+    let envelope = include_bytes!(
+        "../../fixtures/recordings/diyan__pywinrm/tests/test_xmls/test_run_cmd/1-request.xml"
+    );
+    let sealed = seal_ntlm(&mut client, envelope, SOAP_UTF8);
+    let (ct, wire) = (sealed.content_type(), sealed.encode());
+    assert!(
+        !wire
+            .windows(envelope.len().min(32))
+            .any(|w| w == &envelope[..32]),
+        "plaintext leaked"
+    );
+    let (got, quirks) = EncryptedBody::decode(&ct, &wire).unwrap();
+    assert_eq!(quirks, Default::default());
+    assert_eq!(unseal_ntlm(&mut server, &got).unwrap(), envelope);
+    // A Length= that lies is refused before any crypto.
+    let mut lying = seal_ntlm(&mut server, b"<reply/>", SOAP_UTF8);
+    lying.blocks[0].length += 1;
+    assert!(matches!(
+        unseal_ntlm(&mut client, &lying),
+        Err(SecurityError::LengthMismatch { .. })
+    ));
+}

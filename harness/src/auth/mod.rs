@@ -5,4 +5,8 @@
 //! No I/O here: handshakes are states fed with tokens, sessions seal and unseal byte buffers.
 
 pub mod codec;
+pub mod encrypted_body;
+pub mod header;
+pub mod message_security;
 pub mod ntlm;
+pub mod spnego;
