@@ -13,6 +13,7 @@ pub mod fuzzing;
 pub mod ids;
 pub mod inspect;
 pub mod ns;
+pub mod server;
 pub mod xml;
 
 pub use envelope::{Envelope, parse, write};

@@ -166,6 +166,16 @@ impl Token {
 }
 
 impl NegTokenInit {
+    /// The DER of the MechTypeList: what both sides' mechListMIC signs (RFC 4178 §5).
+    pub fn mech_types_der(&self) -> Vec<u8> {
+        let oids: Vec<u8> = self
+            .mech_types
+            .iter()
+            .flat_map(|o| tlv(0x06, &o.0))
+            .collect();
+        tlv(0x30, &oids)
+    }
+
     fn decode(d: &mut Der<'_>) -> Result<Self, DecodeError> {
         let seq = d.constructed(0x30, "NegTokenInit")?;
         let mut s = d.sub(seq);

@@ -1,6 +1,7 @@
 //! The command line: typed flags, one module per subcommand, documented exit codes.
 
 mod inspect;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Parse envelope files and print a one-line summary of each.
     Inspect(inspect::InspectArgs),
+    /// Run the embedded reference WinRM server.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the command line and maps the outcome to an exit code.
@@ -47,6 +50,7 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Inspect(a) => inspect::run(&a, &mut std::io::stdout(), &mut std::io::stderr()),
+        Command::Serve(a) => serve::run(&a),
     };
     ExitCode::from(code)
 }

@@ -178,11 +178,12 @@ impl Stream {
         B64.decode(compact)
     }
 
-    /// True when `End` says this is the stream's last chunk.
+    /// True when `End` says this is the stream's last chunk. Compared case-insensitively:
+    /// pypsrp sends `End="True"` and Windows accepts it.
     pub fn is_end(&self) -> bool {
         self.end
             .as_deref()
-            .is_some_and(|e| matches!(e.trim(), "true" | "1"))
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("true") || e.trim() == "1")
     }
 
     fn read(e: &Element) -> Option<Self> {

@@ -16,6 +16,7 @@ pub const SIGNATURE_LEN: usize = 16;
 /// One direction's keys and state.
 struct Half {
     sign_key: [u8; 16],
+    seal_key: [u8; 16],
     rc4: Rc4,
     seq: u32,
 }
@@ -25,6 +26,7 @@ impl Half {
         let key = seal_key(session_key, d, flags);
         Self {
             sign_key: sign_key(session_key, d),
+            seal_key: key,
             rc4: Rc4::new_from_slice(&key).expect("16-byte key"),
             seq: 0,
         }
@@ -102,6 +104,45 @@ impl Session {
         let sig = self.outgoing.signature(&plaintext, seq, self.key_exch());
         self.outgoing.seq = seq.wrapping_add(1);
         sig
+    }
+
+    /// Signs a message without encrypting it (GSS_GetMIC, MS-NLMP 3.4.4): SPNEGO's
+    /// mechListMIC. Consumes a sequence number, like sealing.
+    pub fn sign(&mut self, data: &[u8]) -> [u8; SIGNATURE_LEN] {
+        let seq = self.outgoing.seq;
+        let sig = self.outgoing.signature(data, seq, self.key_exch());
+        self.outgoing.seq = seq.wrapping_add(1);
+        sig
+    }
+
+    /// Verifies a signature made by [`Session::sign`] on the other side (GSS_VerifyMIC).
+    pub fn verify(&mut self, data: &[u8], signature: &[u8]) -> Result<(), UnsealError> {
+        if signature.len() != SIGNATURE_LEN || signature[..4] != 1u32.to_le_bytes() {
+            return Err(UnsealError::Malformed);
+        }
+        let got = u32::from_le_bytes(
+            signature[12..16]
+                .try_into()
+                .map_err(|_| UnsealError::Malformed)?,
+        );
+        let expected = self.incoming.seq;
+        let sig = self.incoming.signature(data, expected, self.key_exch());
+        if got != expected {
+            return Err(UnsealError::Sequence { got, expected });
+        }
+        if sig[4..12] != signature[4..12] {
+            return Err(UnsealError::Checksum);
+        }
+        self.incoming.seq = expected.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Restarts both RC4 states (sequence numbers continue). SPNEGO does this after the
+    /// mechListMIC exchange (pyspnego and Windows agree; MS-SPNG 3.3.5.1).
+    pub fn reset_ciphers(&mut self) {
+        for half in [&mut self.outgoing, &mut self.incoming] {
+            half.rc4 = Rc4::new_from_slice(&half.seal_key).expect("16-byte key");
+        }
     }
 
     /// Unseals a message in place and verifies its signature and sequence number. On failure

@@ -1,0 +1,92 @@
+//! `wsman-harness serve`: the embedded reference server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::exit;
+use crate::server::{ServerConfig, Service, User};
+
+/// Arguments of `serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (HTTP).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5985")]
+    pub listen: SocketAddr,
+    /// An account, `NAME:PASSWORD` (repeatable). Only the NT hash is kept.
+    #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
+    pub users: Vec<UserArg>,
+    /// Override a setting with the paths of the config resources, e.g.
+    /// `service/AllowUnencrypted=true` or `service/auth/Basic=true` (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// A parsed `--user` (kept opaque so that clap's debug output never shows the password).
+#[derive(Clone)]
+pub struct UserArg(User);
+
+impl std::fmt::Debug for UserArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+fn parse_user(s: &str) -> Result<UserArg, String> {
+    User::parse(s).map(UserArg)
+}
+
+/// Builds the configuration from the arguments.
+pub fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
+    let mut config = ServerConfig {
+        users: args.users.iter().map(|u| u.0.clone()).collect(),
+        ..ServerConfig::default()
+    };
+    for s in &args.set {
+        config.set(s).map_err(|e| format!("--set {s}: {e}"))?;
+    }
+    Ok(config)
+}
+
+/// Runs until Ctrl-C.
+pub fn run(args: &ServeArgs) -> u8 {
+    let config = match config(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    if config.users.is_empty() {
+        eprintln!("warning: no --user given; every authenticated request will be refused");
+    }
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return exit::FAILURE;
+        }
+    };
+    rt.block_on(async {
+        let listener = match tokio::net::TcpListener::bind(args.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: cannot listen on {}: {e}", args.listen);
+                return exit::FAILURE;
+            }
+        };
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        println!("listening on http://{addr}/{}", config.url_prefix);
+        let service = Arc::new(Service::new(config));
+        crate::server::http::serve(listener, service, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+        eprintln!("stopped");
+        exit::OK
+    })
+}

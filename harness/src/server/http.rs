@@ -1,0 +1,295 @@
+//! The HTTP/1.1 adapter: listener, per-connection authentication and encryption state, request
+//! limits, and the mapping of the core's replies onto HTTP.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use super::auth::{ConnAuth, Decision};
+use super::{RequestContext, Service};
+use crate::auth::encrypted_body::EncryptedBody;
+use crate::auth::message_security::{SOAP_UTF8, seal_ntlm, unseal_ntlm};
+
+/// Room for multipart headers and signatures on top of MaxEnvelopeSizekb in an encrypted body.
+const ENCRYPTION_OVERHEAD: usize = 1024;
+
+/// A running server.
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The service (for inspection in tests).
+    pub service: Arc<Service>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// `http://ADDR/PREFIX`.
+    pub fn url(&self) -> String {
+        format!("http://{}/{}", self.addr, self.service.config().url_prefix)
+    }
+
+    /// Stops the server and waits for it.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Starts a server on its own runtime thread (for tests and embedding); `addr` may use port 0.
+pub fn spawn(service: Service, addr: SocketAddr) -> std::io::Result<Running> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let service = Arc::new(service);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let svc = service.clone();
+    let thread = std::thread::Builder::new()
+        .name("wsman-harness-server".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("wsman-harness serve: cannot start a runtime: {e}");
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(l) => {
+                        serve(l, svc, async {
+                            let _ = rx.await;
+                        })
+                        .await
+                    }
+                    Err(e) => eprintln!("wsman-harness serve: {e}"),
+                }
+            });
+        })?;
+    Ok(Running {
+        addr,
+        service,
+        stop: Some(tx),
+        thread: Some(thread),
+    })
+}
+
+/// Serves connections until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    service: Arc<Service>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            _ = &mut shutdown => return,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("wsman-harness serve: accept failed: {e}");
+                    continue;
+                }
+            },
+        };
+        let svc = service.clone();
+        let conn = Arc::new(Mutex::new(ConnAuth::default()));
+        tokio::spawn(async move {
+            let handler =
+                hyper::service::service_fn(move |req| handle(req, svc.clone(), conn.clone()));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), handler)
+                .await;
+        });
+    }
+}
+
+fn empty(status: StatusCode) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = status;
+    r
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    service: Arc<Service>,
+    conn: Arc<Mutex<ConnAuth>>,
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    let config = service.config();
+    if req.method() != Method::POST {
+        let mut r = empty(StatusCode::METHOD_NOT_ALLOWED);
+        r.headers_mut()
+            .insert(ALLOW, "POST".parse().expect("static header"));
+        return Ok(r);
+    }
+    if req.uri().path().trim_matches('/') != config.url_prefix.trim_matches('/') {
+        return Ok(empty(StatusCode::NOT_FOUND));
+    }
+    let limit = (config.max_envelope_size_kb as usize) * 1024 + ENCRYPTION_OVERHEAD;
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Ok(empty(StatusCode::PAYLOAD_TOO_LARGE));
+    }
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let authorization = header(AUTHORIZATION.as_str());
+    let content_type = header(CONTENT_TYPE.as_str()).unwrap_or_default();
+    let unauthenticated_identify =
+        header("WSMANIDENTIFY").is_some_and(|v| v.eq_ignore_ascii_case("unauthenticated"));
+    let body = match Limited::new(req.into_body(), limit).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Ok(empty(StatusCode::PAYLOAD_TOO_LARGE)),
+    };
+    if unauthenticated_identify && authorization.is_none() {
+        let reply = service.handle(
+            &body,
+            &RequestContext {
+                user: None,
+                deadline_passed: true,
+            },
+        );
+        return Ok(soap(
+            reply.status,
+            reply.body.into_bytes(),
+            SOAP_UTF8.into(),
+            None,
+        ));
+    }
+    let decision = match conn.lock() {
+        Ok(mut c) => c.authorize(authorization.as_deref(), config, false),
+        Err(_) => return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR)),
+    };
+    let (user, final_token) = match decision {
+        Decision::Unauthorized(offers) => {
+            let mut r = empty(StatusCode::UNAUTHORIZED);
+            for o in offers {
+                if let Ok(v) = o.parse() {
+                    r.headers_mut().append(WWW_AUTHENTICATE, v);
+                }
+            }
+            return Ok(r);
+        }
+        Decision::Authenticated { user, final_token } => (user, final_token),
+    };
+    let encrypted = content_type.to_ascii_lowercase().starts_with("multipart/");
+    let plain = if encrypted {
+        let Ok(mut c) = conn.lock() else {
+            return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
+        };
+        let unsealed = EncryptedBody::decode(&content_type, &body)
+            .map_err(|e| e.to_string())
+            .and_then(|(b, _)| match c.session() {
+                Some(s) => unseal_ntlm(s, &b).map_err(|e| e.to_string()),
+                None => Err("no security context on this connection".into()),
+            });
+        match unsealed {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("wsman-harness serve: cannot decrypt a request: {e}");
+                return Ok(empty(StatusCode::BAD_REQUEST));
+            }
+        }
+    } else {
+        body.to_vec()
+    };
+    if plain.is_empty() {
+        // The empty POST clients send to finish the handshake before encrypting.
+        return Ok(soap(200, Vec::new(), String::new(), final_token));
+    }
+    if !encrypted && !config.allow_unencrypted {
+        eprintln!("wsman-harness serve: refused an unencrypted body (AllowUnencrypted=false)");
+        return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
+    }
+    let reply = answer(&service, &plain, user).await;
+    if encrypted && !reply.body.is_empty() {
+        let Ok(mut c) = conn.lock() else {
+            return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
+        };
+        if let Some(s) = c.session() {
+            let sealed = seal_ntlm(s, reply.body.as_bytes(), SOAP_UTF8);
+            return Ok(soap(
+                reply.status,
+                sealed.encode(),
+                sealed.content_type(),
+                final_token,
+            ));
+        }
+    }
+    Ok(soap(
+        reply.status,
+        reply.body.into_bytes(),
+        SOAP_UTF8.into(),
+        final_token,
+    ))
+}
+
+/// Asks the core, waiting (in short steps) while it has nothing to say yet, up to the
+/// operation's timeout.
+async fn answer(service: &Service, body: &[u8], user: String) -> super::Reply {
+    const POLL: std::time::Duration = std::time::Duration::from_millis(20);
+    let start = tokio::time::Instant::now();
+    let mut ctx = RequestContext {
+        user: Some(user),
+        deadline_passed: false,
+    };
+    loop {
+        let reply = service.handle(body, &ctx);
+        match reply.wait {
+            Some(limit) if start.elapsed() < limit => tokio::time::sleep(POLL).await,
+            Some(_) => ctx.deadline_passed = true,
+            None => return reply,
+        }
+    }
+}
+
+fn soap(
+    status: u16,
+    body: Vec<u8>,
+    content_type: String,
+    www_authenticate: Option<String>,
+) -> Response<Full<Bytes>> {
+    let empty_body = body.is_empty();
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if !empty_body && let Ok(v) = content_type.parse() {
+        r.headers_mut().insert(CONTENT_TYPE, v);
+    }
+    if let Some(t) = www_authenticate.and_then(|t| t.parse().ok()) {
+        r.headers_mut().insert(WWW_AUTHENTICATE, t);
+    }
+    r
+}

@@ -1,0 +1,500 @@
+//! The protocol core: parsed request in, response envelope and HTTP status out. No sockets, so
+//! tests, the fuzzer and benchmarks drive it in memory.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::ServerConfig;
+use super::reply::{fault, response};
+use super::shell::{self, Shell};
+use crate::envelope::{
+    Body, CommandResponse, CommandState, Envelope, Epr, IdentifyResponse, ReceiveResponse,
+    ResourceCreated, SelectorSet, Shell as ShellBody, SignalResponse, Stream, Text, parse_with,
+};
+use crate::ids::format_message_id;
+use crate::ns::{self, action};
+use crate::xml::{ErrorKind, Limits, PrefixStyle, QName};
+
+/// Who sent a request, as the HTTP layer established it.
+#[derive(Clone, Debug, Default)]
+pub struct RequestContext {
+    /// The authenticated user; `None` only for an unauthenticated Identify.
+    pub user: Option<String>,
+    /// The operation's time is up: answer now (a Receive with no output then faults
+    /// `w:TimedOut`) instead of asking the caller to wait.
+    pub deadline_passed: bool,
+}
+
+/// What to send back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Body (empty for none).
+    pub body: String,
+    /// Nothing to answer yet: ask again until this much time has passed since the request
+    /// arrived, then once more with [`RequestContext::deadline_passed`] set.
+    pub wait: Option<std::time::Duration>,
+}
+
+impl Reply {
+    fn envelope(status: u16, env: &Envelope) -> Self {
+        Self {
+            status,
+            body: crate::write(env, PrefixStyle::Windows),
+            wait: None,
+        }
+    }
+
+    fn empty(status: u16) -> Self {
+        Self {
+            status,
+            body: String::new(),
+            wait: None,
+        }
+    }
+}
+
+/// The reference service.
+pub struct Service {
+    config: ServerConfig,
+    shells: Mutex<HashMap<String, Shell>>,
+}
+
+/// The smallest MaxEnvelopeSize a client may ask for (MS-WSMV 3.1.4.1.7).
+const MIN_ENVELOPE_SIZE: u64 = 8192;
+
+/// Room kept for the envelope around shell output when sizing a ReceiveResponse.
+const RECEIVE_OVERHEAD: usize = 4096;
+
+impl Service {
+    /// A service with a configuration.
+    pub fn new(config: ServerConfig) -> Self {
+        Self {
+            config,
+            shells: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Number of open shells (for tests and leak checks).
+    pub fn open_shells(&self) -> usize {
+        self.shells.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// Handles one request body.
+    pub fn handle(&self, body: &[u8], ctx: &RequestContext) -> Reply {
+        let limits = Limits {
+            max_bytes: (self.config.max_envelope_size_kb * 1024) as usize,
+            ..Limits::default()
+        };
+        let env = match parse_with(body, limits) {
+            Ok(env) => env,
+            Err(e) if e.kind == ErrorKind::Soap11 => {
+                let (s, env) = fault("version-mismatch", None, &self.config.machine, None);
+                return Reply::envelope(s, &env);
+            }
+            Err(e) => {
+                tracing_like(&format!("refused a malformed request: {e}"));
+                return Reply::empty(400);
+            }
+        };
+        if let Body::Identify(_) = env.body {
+            return Reply::envelope(200, &self.identify(&env, ctx.user.is_some()));
+        }
+        let Some(user) = ctx.user.as_deref() else {
+            return Reply::empty(401);
+        };
+        let relates = env.message_id();
+        match self.check_headers(&env) {
+            Ok(()) => {}
+            Err((condition, message)) => {
+                let (s, f) = fault(condition, relates, &self.config.machine, message.as_deref());
+                return Reply::envelope(s, &f);
+            }
+        }
+        if !ctx.deadline_passed && self.receive_would_wait(&env, user) {
+            return Reply {
+                wait: Some(self.operation_timeout(&env)),
+                ..Reply::empty(200)
+            };
+        }
+        let (status, out) = self.dispatch(&env, user);
+        Reply::envelope(status, &out)
+    }
+
+    fn identify(&self, req: &Envelope, authenticated: bool) -> Envelope {
+        let profiles = authenticated.then(|| {
+            let base = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/";
+            let mut p = Vec::new();
+            if self.config.basic {
+                p.push(format!("{base}http/basic"));
+                p.push(format!("{base}https/basic"));
+            }
+            if self.config.negotiate {
+                p.push(format!("{base}http/spnego-kerberos"));
+                p.push(format!("{base}https/spnego-kerberos"));
+            }
+            p
+        });
+        let body = Body::IdentifyResponse(IdentifyResponse {
+            namespace: ns::IDENTITY.into(),
+            protocol_versions: vec![ns::WSMAN.into()],
+            product_vendor: Some("Microsoft Corporation".into()),
+            // Windows zeroes the OS part for unauthenticated requests (wire, §7.2 of the facts).
+            product_version: Some(
+                if authenticated {
+                    "OS: 10.0.17763 SP: 0.0 Stack: 3.0"
+                } else {
+                    "OS: 0.0.0 SP: 0.0 Stack: 3.0"
+                }
+                .into(),
+            ),
+            extra: Vec::new(),
+            security_profiles: profiles,
+        });
+        let _ = req;
+        Envelope {
+            header: Some(Default::default()),
+            body,
+            ..Envelope::default()
+        }
+    }
+
+    /// Header rules every operation shares (MS-WSMV 3.1.4.1).
+    fn check_headers(&self, env: &Envelope) -> Result<(), (&'static str, Option<String>)> {
+        let h = env.header();
+        if let Some(u) = h
+            .unknown()
+            .find(|e| crate::envelope::must_understand(&e.attrs) == Some(true))
+        {
+            return Err((
+                "must-understand",
+                Some(format!(
+                    "The header {} is marked mustUnderstand and is not understood.",
+                    u.name
+                )),
+            ));
+        }
+        let reply_to = h.reply_to().ok_or(("missing-reply-to", None))?;
+        if reply_to.address.value.trim().trim_end_matches('/') != ns::ANONYMOUS {
+            return Err(("non-anonymous-reply-to", None));
+        }
+        if h.message_id().is_none_or(str::is_empty) {
+            return Err(("missing-message-id", None));
+        }
+        if let Some(t) = h.operation_timeout()
+            && let Err(e) = crate::duration::parse_timeout(t)
+        {
+            return Err((
+                "invalid-operation-timeout",
+                Some(format!(
+                    "The OperationTimeout value {t:?} is not valid: {}.",
+                    e.reason
+                )),
+            ));
+        }
+        if let Some(m) = h.max_envelope_size() {
+            match m.value.trim().parse::<u64>() {
+                Ok(n) if n >= MIN_ENVELOPE_SIZE => {}
+                _ => return Err(("min-envelope-size", None)),
+            }
+        }
+        Ok(())
+    }
+
+    /// OperationTimeout, clamped to MaxTimeoutms (MS-WSMV 3.1.4.1.6); absent means the maximum.
+    fn operation_timeout(&self, env: &Envelope) -> std::time::Duration {
+        let max = std::time::Duration::from_millis(self.config.max_timeout_ms);
+        env.header()
+            .operation_timeout()
+            .and_then(|t| crate::duration::parse_timeout(t).ok())
+            .map_or(max, |t| t.min(max))
+    }
+
+    /// True for a Receive on a command that has neither output nor an exit code yet.
+    fn receive_would_wait(&self, env: &Envelope, user: &str) -> bool {
+        let Body::Receive(r) = &env.body else {
+            return false;
+        };
+        let Some(cid) = r.desired.first().and_then(|d| d.command_id.as_deref()) else {
+            return false;
+        };
+        let Some(sid) = env.header().selector_set().and_then(|s| s.get("ShellId")) else {
+            return false;
+        };
+        let Ok(shells) = self.shells.lock() else {
+            return false;
+        };
+        shells
+            .get(&sid.trim().to_ascii_uppercase())
+            .filter(|s| s.owner.eq_ignore_ascii_case(user))
+            .and_then(|s| s.commands.get(&cid.to_ascii_uppercase()))
+            .is_some_and(|c| c.exit_code.is_none() && c.stdout.is_empty() && c.stderr.is_empty())
+    }
+
+    /// The response size the client allows, after clamping to the service limit.
+    fn effective_envelope_size(&self, env: &Envelope) -> usize {
+        let server = self.config.max_envelope_size_kb * 1024;
+        let client = env
+            .header()
+            .max_envelope_size()
+            .and_then(|m| m.value.trim().parse::<u64>().ok())
+            .unwrap_or(server);
+        client.min(server) as usize
+    }
+
+    fn dispatch(&self, env: &Envelope, user: &str) -> (u16, Envelope) {
+        let relates = env.message_id();
+        let machine = &self.config.machine;
+        let resource = env.resource_uri().unwrap_or_default();
+        let Some(act) = env.action() else {
+            return fault(
+                "action-not-supported",
+                relates,
+                machine,
+                Some("The request has no Action header."),
+            );
+        };
+        if !resource.eq_ignore_ascii_case(ns::CMD_SHELL_URI) {
+            return fault("resource-not-found", relates, machine, None);
+        }
+        let shell_id = env
+            .header()
+            .selector_set()
+            .and_then(|s| s.get("ShellId"))
+            .map(str::to_owned);
+        match (act, &env.body) {
+            (action::CREATE, Body::Shell(_)) => self.create_shell(env, user),
+            (action::DELETE, _) => self.with_shell(env, shell_id, user, |shells, id| {
+                shells.remove(id);
+                (200, response(action::DELETE_RESPONSE, relates, Body::Empty))
+            }),
+            (action::COMMAND, Body::CommandLine(cl)) => {
+                self.with_shell(env, shell_id, user, |shells, id| {
+                    let command_id = format_message_id(uuid::Uuid::new_v4())[5..].to_owned();
+                    let c = shell::run(
+                        cl.command.as_deref().unwrap_or_default(),
+                        &cl.arguments,
+                        machine,
+                    );
+                    if let Some(s) = shells.get_mut(id) {
+                        s.commands.insert(command_id.clone(), c);
+                    }
+                    let body = Body::CommandResponse(CommandResponse { command_id });
+                    (200, response(action::COMMAND_RESPONSE, relates, body))
+                })
+            }
+            (action::SEND, Body::Send(send)) => {
+                self.with_shell(env, shell_id, user, |shells, id| {
+                    for s in &send.streams {
+                        let cmd = s.command_id.as_deref().and_then(|c| {
+                            shells
+                                .get_mut(id)?
+                                .commands
+                                .get_mut(&c.to_ascii_uppercase())
+                        });
+                        let Some(cmd) = cmd else {
+                            return fault(
+                                "unexpected-selectors",
+                                relates,
+                                machine,
+                                Some("The CommandId is not valid."),
+                            );
+                        };
+                        let Ok(data) = s.decode() else {
+                            return fault(
+                                "invalid-parameter",
+                                relates,
+                                machine,
+                                Some("The stream content is not valid base64."),
+                            );
+                        };
+                        cmd.send(&data, s.is_end());
+                    }
+                    (200, response(action::SEND_RESPONSE, relates, Body::Empty))
+                })
+            }
+            (action::RECEIVE, Body::Receive(r)) => {
+                let budget = self
+                    .effective_envelope_size(env)
+                    .saturating_sub(RECEIVE_OVERHEAD)
+                    / 4
+                    * 3;
+                self.with_shell(env, shell_id, user, |shells, id| {
+                    let Some(cid) = r.desired.first().and_then(|d| d.command_id.clone()) else {
+                        return fault("invalid-parameter", relates, machine, None);
+                    };
+                    let Some(cmd) = shells
+                        .get_mut(id)
+                        .and_then(|s| s.commands.get_mut(&cid.to_ascii_uppercase()))
+                    else {
+                        return fault(
+                            "unexpected-selectors",
+                            relates,
+                            machine,
+                            Some("The CommandId is not valid."),
+                        );
+                    };
+                    receive(cmd, &cid, budget, relates, machine)
+                })
+            }
+            (action::SIGNAL, Body::Signal(sig)) => {
+                self.with_shell(env, shell_id, user, |shells, id| {
+                    if let (Some(cid), Some(s)) = (&sig.command_id, shells.get_mut(id)) {
+                        let code = sig.code.trim().to_ascii_lowercase();
+                        if code == ns::signal::TERMINATE
+                            || code == ns::signal::CTRL_C
+                            || code == ns::signal::CTRL_BREAK
+                        {
+                            s.commands.remove(&cid.to_ascii_uppercase());
+                        }
+                    }
+                    (
+                        200,
+                        response(
+                            action::SIGNAL_RESPONSE,
+                            relates,
+                            Body::SignalResponse(SignalResponse),
+                        ),
+                    )
+                })
+            }
+            (
+                action::CREATE | action::COMMAND | action::SEND | action::RECEIVE | action::SIGNAL,
+                _,
+            ) => fault("schema-validation", relates, machine, None),
+            _ => fault("action-not-supported", relates, machine, None),
+        }
+    }
+
+    fn create_shell(&self, env: &Envelope, user: &str) -> (u16, Envelope) {
+        let id = format_message_id(uuid::Uuid::new_v4())[5..].to_owned();
+        if let Ok(mut shells) = self.shells.lock() {
+            shells.insert(
+                id.clone(),
+                Shell {
+                    owner: user.to_owned(),
+                    ..Shell::default()
+                },
+            );
+        }
+        let mut params =
+            crate::xml::Element::new(QName::new(ns::ADDRESSING, "ReferenceParameters"));
+        params = params.child(crate::xml::Element::with_text(
+            QName::new(ns::WSMAN, "ResourceURI"),
+            ns::CMD_SHELL_URI,
+        ));
+        let set = SelectorSet::of(&[("ShellId", &id)]);
+        params = params.child(crate::envelope::HeaderBlock::SelectorSet(set).to_element());
+        let created = ResourceCreated(Epr {
+            attrs: Vec::new(),
+            address: Text::new(env.header().to().unwrap_or(ns::ANONYMOUS)),
+            reference_parameters: Some(params),
+        });
+        let shell = ShellBody::default()
+            .field("ShellId", &id)
+            .field("ResourceUri", ns::CMD_SHELL_URI)
+            .field("Owner", user)
+            .field("ClientIP", "127.0.0.1")
+            .field("IdleTimeOut", "PT7200.000S")
+            .field("InputStreams", "stdin")
+            .field("OutputStreams", "stdout stderr")
+            .field("ShellRunTime", "P0DT0H0M0S")
+            .field("ShellInactivity", "P0DT0H0M0S");
+        (
+            200,
+            response(
+                action::CREATE_RESPONSE,
+                env.message_id(),
+                Body::ShellCreated(created, shell),
+            ),
+        )
+    }
+
+    /// Runs `f` on the user's shell named by the ShellId selector, or answers the fault Windows
+    /// sends for a missing or unknown one.
+    fn with_shell(
+        &self,
+        env: &Envelope,
+        shell_id: Option<String>,
+        user: &str,
+        f: impl FnOnce(&mut HashMap<String, Shell>, &str) -> (u16, Envelope),
+    ) -> (u16, Envelope) {
+        let relates = env.message_id();
+        let machine = &self.config.machine;
+        let Some(id) = shell_id.map(|s| s.trim().to_ascii_uppercase()) else {
+            return fault("insufficient-selectors", relates, machine, None);
+        };
+        let Ok(mut shells) = self.shells.lock() else {
+            return fault("internal-error", relates, machine, None);
+        };
+        // Another user's shell is as invisible as a missing one.
+        if shells
+            .get(&id)
+            .is_none_or(|s| !s.owner.eq_ignore_ascii_case(user))
+        {
+            return fault("unexpected-selectors", relates, machine, None);
+        }
+        f(&mut shells, &id)
+    }
+}
+
+/// Drains up to `budget` bytes of output; Done with the exit code once all is drained.
+fn receive(
+    cmd: &mut shell::Command,
+    cid: &str,
+    budget: usize,
+    relates: Option<&str>,
+    machine: &str,
+) -> (u16, Envelope) {
+    if cmd.exit_code.is_none() && cmd.stdout.is_empty() && cmd.stderr.is_empty() {
+        // Nothing yet (a command waiting for stdin): Windows answers after OperationTimeout.
+        return fault("operation-timeout", relates, machine, None);
+    }
+    let mut streams = Vec::new();
+    let mut left = budget.max(1024);
+    for (name, buf) in [("stdout", &mut cmd.stdout), ("stderr", &mut cmd.stderr)] {
+        if !buf.is_empty() && left > 0 {
+            let n = buf.len().min(left);
+            let chunk: Vec<u8> = buf.drain(..n).collect();
+            left -= n;
+            streams.push(Stream::new(name, Some(cid), &chunk));
+        }
+    }
+    let drained = cmd.stdout.is_empty() && cmd.stderr.is_empty();
+    let command_state = match cmd.exit_code {
+        Some(code) if drained => {
+            for name in ["stdout", "stderr"] {
+                let mut end = Stream::new(name, Some(cid), b"");
+                end.end = Some("true".into());
+                streams.push(end);
+            }
+            CommandState {
+                command_id: Some(cid.to_owned()),
+                state: ns::command_state::DONE.into(),
+                exit_code: Some(code.to_string()),
+            }
+        }
+        _ => CommandState {
+            command_id: Some(cid.to_owned()),
+            state: ns::command_state::RUNNING.into(),
+            exit_code: None,
+        },
+    };
+    let body = Body::ReceiveResponse(ReceiveResponse {
+        attrs: Vec::new(),
+        streams,
+        command_state: Some(command_state),
+    });
+    (200, response(action::RECEIVE_RESPONSE, relates, body))
+}
+
+/// Server-side diagnostics go to stderr; request bodies and credentials never do.
+fn tracing_like(msg: &str) {
+    eprintln!("wsman-harness serve: {msg}");
+}

@@ -1,0 +1,206 @@
+//! The reference server over real sockets: HTTP hygiene, authentication policy, and real clients
+//! (pywinrm, pypsrp) completing cmd flows over Basic and over NTLM with message encryption.
+//! The Python clients are installed by `scripts/test` (and `.ci/run`); their absence fails.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Command;
+
+use wsman_harness::envelope::{Body, parse};
+use wsman_harness::server::http::{Running, spawn};
+use wsman_harness::server::{ServerConfig, Service, User};
+
+const PASSWORD: &str = "Harness-Passw0rd!";
+
+fn start(sets: &[&str]) -> Running {
+    let mut config = ServerConfig {
+        users: vec![User::new("vagrant", PASSWORD)],
+        ..ServerConfig::default()
+    };
+    for s in sets {
+        config.set(s).unwrap();
+    }
+    spawn(Service::new(config), "127.0.0.1:0".parse().unwrap()).unwrap()
+}
+
+/// One request on a fresh connection; returns (status, raw header block, body).
+fn http(server: &Running, raw: &str, body: &[u8]) -> (u16, String, Vec<u8>) {
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    s.write_all(raw.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let split = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(out.len());
+    let head = String::from_utf8_lossy(&out[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (
+        status,
+        head,
+        out.get(split + 4..).unwrap_or_default().to_vec(),
+    )
+}
+
+fn post(path: &str, extra: &str, body: &[u8]) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nContent-Length: {}\r\n{extra}\r\n",
+        body.len()
+    )
+}
+
+const IDENTIFY: &[u8] = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>"#;
+
+#[test]
+fn http_hygiene_and_auth_policy() {
+    let server = start(&[]);
+    let (status, head, _) = http(
+        &server,
+        "GET /wsman HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"",
+    );
+    assert_eq!(status, 405);
+    assert!(head.to_ascii_lowercase().contains("allow: post"), "{head}");
+    assert_eq!(
+        http(&server, &post("/other", "", IDENTIFY), IDENTIFY).0,
+        404
+    );
+    // No credentials: 401 offering Negotiate only (Basic is off by default).
+    let (status, head, _) = http(&server, &post("/wsman", "", IDENTIFY), IDENTIFY);
+    assert_eq!(status, 401);
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("www-authenticate: negotiate"), "{head}");
+    assert!(!head.contains("basic"), "{head}");
+    // Basic refused by default, even with the right password.
+    let basic = format!(
+        "Authorization: Basic {}\r\n",
+        base64_of(&format!("vagrant:{PASSWORD}"))
+    );
+    assert_eq!(
+        http(&server, &post("/wsman", &basic, IDENTIFY), IDENTIFY).0,
+        401
+    );
+    // Requests over MaxEnvelopeSizekb are refused at the HTTP level.
+    let big = format!(
+        "POST /wsman HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        151 * 1024 + 2048
+    );
+    assert_eq!(http(&server, &big, b"").0, 413);
+}
+
+#[test]
+fn unauthenticated_identify_needs_its_header_and_hides_the_os_version() {
+    let server = start(&[]);
+    let (status, _, body) = http(
+        &server,
+        &post("/wsman", "WSMANIDENTIFY: unauthenticated\r\n", IDENTIFY),
+        IDENTIFY,
+    );
+    assert_eq!(status, 200);
+    let env = parse(&body).unwrap();
+    match env.body {
+        Body::IdentifyResponse(r) => {
+            assert_eq!(r.product_vendor.as_deref(), Some("Microsoft Corporation"));
+            assert_eq!(
+                r.product_version.as_deref(),
+                Some("OS: 0.0.0 SP: 0.0 Stack: 3.0")
+            );
+            assert!(r.security_profiles.is_none());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn basic_with_unencrypted_allowed_serves_authenticated_identify() {
+    let server = start(&["service/auth/Basic=true", "service/AllowUnencrypted=true"]);
+    let basic = format!(
+        "Authorization: Basic {}\r\n",
+        base64_of(&format!("vagrant:{PASSWORD}"))
+    );
+    let (status, _, body) = http(&server, &post("/wsman", &basic, IDENTIFY), IDENTIFY);
+    assert_eq!(status, 200);
+    let env = parse(&body).unwrap();
+    let Body::IdentifyResponse(r) = env.body else {
+        panic!()
+    };
+    assert!(
+        r.security_profiles
+            .unwrap()
+            .iter()
+            .any(|p| p.ends_with("http/basic"))
+    );
+    let wrong = format!("Authorization: Basic {}\r\n", base64_of("vagrant:nope"));
+    assert_eq!(
+        http(&server, &post("/wsman", &wrong, IDENTIFY), IDENTIFY).0,
+        401
+    );
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn python(script: &str, args: &[&str]) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/interop")
+        .join(script);
+    let out = Command::new("python3")
+        .arg(&path)
+        .args(args)
+        .output()
+        .expect("python3 runs (install the interop clients with scripts/test)");
+    let transcript = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The transcript goes to the test log on purpose: it is the evidence of interop.
+    println!(
+        "--- {script} {}\n{transcript}",
+        args.join(" ").replace(PASSWORD, "<password>")
+    );
+    assert!(
+        out.status.success(),
+        "{script} failed (pip install -r tests/interop/requirements.txt if a module is missing):\n{transcript}"
+    );
+}
+
+#[test]
+fn pywinrm_runs_commands_over_basic_when_the_permissive_flags_are_set() {
+    let server = start(&["service/auth/Basic=true", "service/AllowUnencrypted=true"]);
+    python(
+        "pywinrm_flows.py",
+        &[&server.url(), "vagrant", PASSWORD, "basic", "never"],
+    );
+    assert_eq!(server.service.open_shells(), 0, "pywinrm closes its shells");
+}
+
+#[test]
+fn pywinrm_runs_commands_over_ntlm_with_message_encryption_under_the_seed_defaults() {
+    let server = start(&[]);
+    python(
+        "pywinrm_flows.py",
+        &[&server.url(), "vagrant", PASSWORD, "ntlm", "always"],
+    );
+}
+
+#[test]
+fn pypsrp_runs_processes_over_negotiate_with_encryption() {
+    let server = start(&[]);
+    let port = server.addr.port().to_string();
+    python(
+        "pypsrp_flows.py",
+        &["127.0.0.1", &port, "vagrant", PASSWORD],
+    );
+    assert_eq!(server.service.open_shells(), 0, "pypsrp closes its shells");
+}

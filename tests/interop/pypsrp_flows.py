@@ -1,0 +1,33 @@
+"""pypsrp against a wsman-harness server: WinRS processes over Negotiate with encryption.
+
+Usage: pypsrp_flows.py HOST PORT USER PASSWORD
+"""
+import sys
+
+from pypsrp.shell import Process, SignalCode, WinRS
+from pypsrp.wsman import WSMan
+
+host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+wsman = WSMan(host, port=port, username=user, password=password, ssl=False,
+              auth="negotiate", encryption="auto", path="wsman")
+with wsman, WinRS(wsman) as shell:
+    p = Process(shell, "echo", ["hello", "from", "pypsrp"])
+    p.invoke()
+    p.signal(SignalCode.CTRL_C)
+    print("echo ->", repr(p.stdout), p.rc)
+    assert p.stdout == b"hello from pypsrp\r\n" and p.rc == 0
+
+    p = Process(shell, "cmd /c exit 5")
+    p.invoke()
+    p.signal(SignalCode.CTRL_C)
+    print("exit 5 ->", p.rc)
+    assert p.rc == 5
+
+    p = Process(shell, "type")
+    p.begin_invoke()
+    p.send(b"stdin via pypsrp", end=True)
+    p.end_invoke()
+    p.signal(SignalCode.CTRL_C)
+    print("stdin ->", repr(p.stdout), p.rc)
+    assert p.stdout == b"stdin via pypsrp" and p.rc == 0
+print("pypsrp flows ok")
