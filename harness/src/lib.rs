@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod catalogue;
 pub mod cli;
+pub mod config;
 pub mod duration;
 pub mod envelope;
 pub mod fuzzing;

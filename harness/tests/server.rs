@@ -204,3 +204,87 @@ fn pypsrp_runs_processes_over_negotiate_with_encryption() {
     );
     assert_eq!(server.service.open_shells(), 0, "pypsrp closes its shells");
 }
+
+/// A `kill -9` during a stream of Puts leaves the old or the new configuration file, never a
+/// torn one (the store writes a temporary file and renames it).
+#[cfg(unix)]
+#[test]
+fn killed_mid_put_the_config_file_is_old_or_new() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let dir = std::env::temp_dir().join(format!("wsman-harness-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("winrm.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wsman-harness"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--user",
+            &format!("vagrant:{PASSWORD}"),
+        ])
+        .args([
+            "--set",
+            "service/auth/Basic=true",
+            "--set",
+            "service/AllowUnencrypted=true",
+        ])
+        .arg("--config")
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr: std::net::SocketAddr = line
+        .trim()
+        .trim_start_matches("listening on http://")
+        .trim_end_matches("/wsman")
+        .parse()
+        .unwrap();
+    let put = move |i: usize| {
+        let body = format!(
+            "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" xmlns:w=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\"><s:Header><a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/Put</a:Action><a:MessageID>uuid:{i:08}-0000-0000-0000-000000000000</a:MessageID><a:ReplyTo><a:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo><w:ResourceURI>http://schemas.microsoft.com/wbem/wsman/1/config/client</w:ResourceURI></s:Header><s:Body><cfg:Client xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/1/config\"><cfg:TrustedHosts>host{i}</cfg:TrustedHosts></cfg:Client></s:Body></s:Envelope>"
+        );
+        let auth = format!(
+            "Authorization: Basic {}\r\n",
+            base64_of(&format!("vagrant:{PASSWORD}"))
+        );
+        let mut s = TcpStream::connect(addr).ok()?;
+        let head = format!(
+            "POST /wsman HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nContent-Length: {}\r\n{auth}\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).ok()?;
+        s.write_all(body.as_bytes()).ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        out.starts_with("HTTP/1.1 200").then_some(())
+    };
+    for i in 0..20 {
+        put(i).expect("Puts succeed while the server runs");
+    }
+    let writer = std::thread::spawn(move || {
+        let mut i = 20;
+        while put(i).is_some() {
+            i += 1;
+        }
+        i
+    });
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    child.kill().unwrap(); // SIGKILL: no chance to clean up.
+    let _ = child.wait();
+    let last = writer.join().unwrap();
+    assert!(
+        last > 20,
+        "Puts were still under way when the server was killed"
+    );
+    let config = wsman_harness::config::load(&file).expect("the file is whole after a kill -9");
+    let hosts = config.get("Client/TrustedHosts").unwrap().to_owned();
+    let n: usize = hosts.trim_start_matches("host").parse().unwrap();
+    assert!(n + 1 >= 20 && n <= last, "{hosts} after {last} Puts");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

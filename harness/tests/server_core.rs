@@ -181,3 +181,142 @@ fn receive_with_nothing_to_say_asks_to_wait_then_times_out() {
         ("w:TimedOut".into(), "2150858793".into())
     );
 }
+
+const GET_CONFIG: &str = include_str!(
+    "../../fixtures/recordings/diyan__pywinrm/tests/test_xmls/test_run_cmd/1-request.xml"
+);
+
+fn put_request(section_uri: &str, body: &str) -> String {
+    GET_CONFIG
+        .replace(
+            "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get",
+            "http://schemas.xmlsoap.org/ws/2004/09/transfer/Put",
+        )
+        .replace(
+            ">http://schemas.microsoft.com/wbem/wsman/1/config<",
+            &format!(">{section_uri}<"),
+        )
+        .replace("<s:Body/>", &format!("<s:Body>{body}</s:Body>"))
+}
+
+fn config_value(reply: &str, local: &str) -> Option<String> {
+    let env = parse(reply.as_bytes()).unwrap();
+    let Body::Other(parts) = env.body else {
+        panic!("{reply}")
+    };
+    let root = parts[0].element().unwrap().into_owned();
+    fn find(e: &wsman_harness::xml::Element, local: &str) -> Option<String> {
+        if e.name.local == local && e.is_simple() {
+            return Some(e.text());
+        }
+        e.elements().find_map(|c| find(c, local))
+    }
+    find(&root, local)
+}
+
+#[test]
+fn config_get_returns_every_setting_in_wire_order() {
+    let s = service();
+    let r = s.handle(GET_CONFIG.as_bytes(), &ctx("vagrant"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        config_value(&r.body, "MaxEnvelopeSizekb").as_deref(),
+        Some("150")
+    );
+    assert_eq!(
+        config_value(&r.body, "CbtHardeningLevel").as_deref(),
+        Some("Relaxed")
+    );
+    let order: Vec<usize> = [
+        "<cfg:MaxEnvelopeSizekb>",
+        "<cfg:Client>",
+        "<cfg:TrustedHosts",
+        "<cfg:Service>",
+        "<cfg:IPv6Filter>",
+        "<cfg:Winrs>",
+        "<cfg:MaxShellsPerUser>",
+    ]
+    .iter()
+    .map(|t| r.body.find(t).unwrap_or_else(|| panic!("{t} missing")))
+    .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "wire order: {order:?}"
+    );
+    let sub = GET_CONFIG.replace(
+        ">http://schemas.microsoft.com/wbem/wsman/1/config<",
+        ">http://schemas.microsoft.com/wbem/wsman/1/config/service/auth<",
+    );
+    let r = s.handle(sub.as_bytes(), &ctx("vagrant"));
+    assert!(r.body.contains("<cfg:Auth"), "{}", r.body);
+    assert_eq!(config_value(&r.body, "Basic").as_deref(), Some("false"));
+}
+
+#[test]
+fn config_put_changes_validates_and_persists_atomically() {
+    let dir = std::env::temp_dir().join(format!("wsman-harness-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("winrm.toml");
+    let cfg = ServerConfig {
+        store: Some(file.clone()),
+        ..ServerConfig::default()
+    };
+    let s = Service::new(cfg);
+    let uri = "http://schemas.microsoft.com/wbem/wsman/1/config/service";
+    let ns = "http://schemas.microsoft.com/wbem/wsman/1/config";
+    let r = s.handle(put_request(uri, &format!("<cfg:Service xmlns:cfg=\"{ns}\"><cfg:AllowUnencrypted>true</cfg:AllowUnencrypted><cfg:IPv4Filter>10.0.0.1-10.0.0.9</cfg:IPv4Filter></cfg:Service>")).as_bytes(), &ctx("vagrant"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        config_value(&r.body, "AllowUnencrypted").as_deref(),
+        Some("true")
+    );
+    assert!(s.config().allow_unencrypted(), "the Put takes effect");
+    // The file holds the change; a restarted server reads it back.
+    let reloaded = wsman_harness::config::load(&file).unwrap();
+    assert_eq!(
+        reloaded.get("Service/IPv4Filter"),
+        Some("10.0.0.1-10.0.0.9")
+    );
+    // Invalid and read-only values are refused whole: nothing changes.
+    let bad = put_request(
+        uri,
+        &format!(
+            "<cfg:Service xmlns:cfg=\"{ns}\"><cfg:AllowUnencrypted>false</cfg:AllowUnencrypted><cfg:IPv4Filter>10.0.0.9-10.0.0.1</cfg:IPv4Filter></cfg:Service>"
+        ),
+    );
+    let r = s.handle(bad.as_bytes(), &ctx("vagrant"));
+    assert_eq!(fault_of(&r.body).0, "w:InvalidParameter");
+    assert!(
+        s.config().allow_unencrypted(),
+        "a refused Put changes nothing"
+    );
+    let winrs = put_request(
+        "http://schemas.microsoft.com/wbem/wsman/1/config/winrs",
+        &format!(
+            "<cfg:Winrs xmlns:cfg=\"{ns}\"><cfg:MaxShellRunTime>1</cfg:MaxShellRunTime></cfg:Winrs>"
+        ),
+    );
+    assert_eq!(
+        fault_of(&s.handle(winrs.as_bytes(), &ctx("vagrant")).body).0,
+        "w:InternalError"
+    );
+    let cbt = put_request(
+        "http://schemas.microsoft.com/wbem/wsman/1/config/service/auth",
+        &format!(
+            "<cfg:Auth xmlns:cfg=\"{ns}\"><cfg:CbtHardeningLevel>Paranoid</cfg:CbtHardeningLevel></cfg:Auth>"
+        ),
+    );
+    assert_eq!(
+        fault_of(&s.handle(cbt.as_bytes(), &ctx("vagrant")).body).1,
+        "2150859192"
+    );
+    // A crash mid-write leaves a stray temporary file, never a torn config.
+    std::fs::write(dir.join(".winrm.toml.99999.tmp"), "profile = \"se").unwrap();
+    assert_eq!(
+        wsman_harness::config::load(&file)
+            .unwrap()
+            .get("Service/AllowUnencrypted"),
+        Some("true")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -11,6 +11,13 @@ host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.arg
 wsman = WSMan(host, port=port, username=user, password=password, ssl=False,
               auth="negotiate", encryption="auto", path="wsman")
 with wsman, WinRS(wsman) as shell:
+    body = wsman.get("http://schemas.microsoft.com/wbem/wsman/1/config")
+    ns = "{http://schemas.microsoft.com/wbem/wsman/1/config}"
+    size = body.find(f".//{ns}MaxEnvelopeSizekb").text
+    cbt = body.find(f".//{ns}Auth/{ns}CbtHardeningLevel").text
+    print("config ->", size, cbt, "max payload", wsman.max_payload_size)
+    assert size == "150" and cbt == "Relaxed"
+
     p = Process(shell, "echo", ["hello", "from", "pypsrp"])
     p.invoke()
     p.signal(SignalCode.CTRL_C)

@@ -17,6 +17,12 @@ pub struct ServeArgs {
     /// An account, `NAME:PASSWORD` (repeatable). Only the NT hash is kept.
     #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
     pub users: Vec<UserArg>,
+    /// Defaults to start from: the seed document's, or what a current Windows reports.
+    #[arg(long, value_enum, default_value_t = crate::config::Profile::Seed)]
+    pub profile: crate::config::Profile,
+    /// Configuration file: loaded at start when it exists, rewritten atomically after every Put.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// Override a setting with the paths of the config resources, e.g.
     /// `service/AllowUnencrypted=true` or `service/auth/Basic=true` (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -39,10 +45,13 @@ fn parse_user(s: &str) -> Result<UserArg, String> {
 
 /// Builds the configuration from the arguments.
 pub fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
-    let mut config = ServerConfig {
-        users: args.users.iter().map(|u| u.0.clone()).collect(),
-        ..ServerConfig::default()
+    let model = match &args.config {
+        Some(path) if path.exists() => crate::config::load(path)?,
+        _ => crate::config::Config::new(args.profile),
     };
+    let mut config = ServerConfig::new(model);
+    config.users = args.users.iter().map(|u| u.0.clone()).collect();
+    config.store = args.config.clone();
     for s in &args.set {
         config.set(s).map_err(|e| format!("--set {s}: {e}"))?;
     }

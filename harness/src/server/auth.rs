@@ -57,10 +57,10 @@ impl ConnAuth {
     /// The challenges this server offers.
     pub fn offers(config: &ServerConfig) -> Vec<String> {
         let mut v = Vec::new();
-        if config.negotiate {
+        if config.negotiate() {
             v.push("Negotiate".to_owned());
         }
-        if config.basic {
+        if config.basic() {
             v.push("Basic realm=\"WSMAN\"".to_owned());
         }
         v
@@ -89,7 +89,7 @@ impl ConnAuth {
         if creds.is("Basic") {
             return self.basic(&creds, config, https).unwrap_or_else(deny);
         }
-        if (creds.is("Negotiate") || creds.is("NTLM")) && config.negotiate {
+        if (creds.is("Negotiate") || creds.is("NTLM")) && config.negotiate() {
             return self.ntlm(&creds, config).unwrap_or_else(deny);
         }
         deny()
@@ -97,7 +97,7 @@ impl ConnAuth {
 
     fn basic(&mut self, creds: &AuthValue, config: &ServerConfig, https: bool) -> Option<Decision> {
         // WinRM refuses Basic over plain HTTP unless unencrypted traffic is allowed.
-        if !config.basic || !(https || config.allow_unencrypted) {
+        if !config.basic() || !(https || config.allow_unencrypted()) {
             return None;
         }
         let raw = creds.token_bytes()?.ok()?;

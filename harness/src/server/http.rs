@@ -151,7 +151,7 @@ async fn handle(
     if req.uri().path().trim_matches('/') != config.url_prefix.trim_matches('/') {
         return Ok(empty(StatusCode::NOT_FOUND));
     }
-    let limit = (config.max_envelope_size_kb as usize) * 1024 + ENCRYPTION_OVERHEAD;
+    let limit = (config.max_envelope_size_kb() as usize) * 1024 + ENCRYPTION_OVERHEAD;
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -190,7 +190,7 @@ async fn handle(
         ));
     }
     let decision = match conn.lock() {
-        Ok(mut c) => c.authorize(authorization.as_deref(), config, false),
+        Ok(mut c) => c.authorize(authorization.as_deref(), &config, false),
         Err(_) => return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR)),
     };
     let (user, final_token) = match decision {
@@ -230,7 +230,7 @@ async fn handle(
         // The empty POST clients send to finish the handshake before encrypting.
         return Ok(soap(200, Vec::new(), String::new(), final_token));
     }
-    if !encrypted && !config.allow_unencrypted {
+    if !encrypted && !config.allow_unencrypted() {
         eprintln!("wsman-harness serve: refused an unencrypted body (AllowUnencrypted=false)");
         return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
     }

@@ -15,7 +15,10 @@ mod shell;
 
 pub use service::{Reply, RequestContext, Service};
 
+use std::path::PathBuf;
+
 use crate::auth::ntlm::crypto::nt_hash;
+use crate::config::{Config, Profile};
 
 /// A local account the server accepts.
 #[derive(Clone)]
@@ -56,46 +59,41 @@ impl std::fmt::Debug for User {
     }
 }
 
-/// Settings the server enforces (the subset of WinRM's configuration implemented so far; names
-/// follow `winrm/config`).
+/// What the server runs with: the WinRM configuration model, accounts, and where to persist.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
-    /// `MaxEnvelopeSizekb`: larger requests get HTTP 413.
-    pub max_envelope_size_kb: u64,
-    /// `MaxTimeoutms`: OperationTimeout is clamped to it.
-    pub max_timeout_ms: u64,
-    /// `Service/AllowUnencrypted`: plain bodies over HTTP are refused when false.
-    pub allow_unencrypted: bool,
-    /// `Service/Auth/Basic`.
-    pub basic: bool,
-    /// `Service/Auth/Negotiate`.
-    pub negotiate: bool,
-    /// `URLPrefix`.
-    pub url_prefix: String,
+    /// Every WinRM setting (Get/Put on `winrm/config` read and change it).
+    pub model: Config,
     /// Accounts.
     pub users: Vec<User>,
     /// Machine name reported in faults and by `hostname`.
     pub machine: String,
+    /// URL path of the HTTP listener.
+    pub url_prefix: String,
+    /// File the configuration is persisted to after every Put.
+    pub store: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
     /// The seed document's defaults: 150 KB envelopes, 60 s timeouts, Basic off, Negotiate on,
     /// unencrypted traffic refused.
     fn default() -> Self {
-        Self {
-            max_envelope_size_kb: 150,
-            max_timeout_ms: 60_000,
-            allow_unencrypted: false,
-            basic: false,
-            negotiate: true,
-            url_prefix: "wsman".into(),
-            users: Vec::new(),
-            machine: "WSMAN-HARNESS".into(),
-        }
+        Self::new(Config::new(Profile::Seed))
     }
 }
 
 impl ServerConfig {
+    /// A server over a configuration model.
+    pub fn new(model: Config) -> Self {
+        Self {
+            model,
+            users: Vec::new(),
+            machine: "WSMAN-HARNESS".into(),
+            url_prefix: "wsman".into(),
+            store: None,
+        }
+    }
+
     /// The NT hash of a user, by case-insensitive name.
     pub fn lookup(&self, name: &str) -> Option<[u8; 16]> {
         self.users
@@ -105,46 +103,36 @@ impl ServerConfig {
     }
 
     /// Applies one `PATH=VALUE` override with the paths of the config resources, e.g.
-    /// `service/AllowUnencrypted=true` or `service/auth/Basic=true`.
+    /// `service/AllowUnencrypted=true` (mirrors `winrm set winrm/config/service @{...}`).
     pub fn set(&mut self, assignment: &str) -> Result<(), String> {
         let (path, value) = assignment
             .split_once('=')
             .ok_or_else(|| format!("expected PATH=VALUE, found {assignment:?}"))?;
-        let bool_value = || match value.trim().to_ascii_lowercase().as_str() {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            other => Err(format!("{path}: expected true or false, found {other:?}")),
-        };
-        let number = || {
-            value
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| format!("{path}: expected a whole number, found {value:?}"))
-        };
-        match path
-            .trim()
-            .to_ascii_lowercase()
-            .trim_start_matches("winrm/config/")
-        {
-            "service/allowunencrypted" => self.allow_unencrypted = bool_value()?,
-            "service/auth/basic" => self.basic = bool_value()?,
-            "service/auth/negotiate" => self.negotiate = bool_value()?,
-            "maxenvelopesizekb" => {
-                let n = number()?;
-                if !(1..=1_039_440).contains(&n) {
-                    return Err(format!("{path}: {n} is outside 1..=1039440"));
-                }
-                self.max_envelope_size_kb = n;
-            }
-            "maxtimeoutms" => {
-                let n = number()?;
-                if n < 500 {
-                    return Err(format!("{path}: {n} is below the minimum of 500"));
-                }
-                self.max_timeout_ms = n;
-            }
-            other => return Err(format!("unknown or not yet supported setting {other:?}")),
-        }
-        Ok(())
+        self.model.set(path, value).map_err(|e| e.to_string())
+    }
+
+    /// `MaxEnvelopeSizekb`.
+    pub fn max_envelope_size_kb(&self) -> u64 {
+        self.model.number("MaxEnvelopeSizekb")
+    }
+
+    /// `MaxTimeoutms`.
+    pub fn max_timeout_ms(&self) -> u64 {
+        self.model.number("MaxTimeoutms")
+    }
+
+    /// `Service/AllowUnencrypted`.
+    pub fn allow_unencrypted(&self) -> bool {
+        self.model.flag("Service/AllowUnencrypted")
+    }
+
+    /// `Service/Auth/Basic`.
+    pub fn basic(&self) -> bool {
+        self.model.flag("Service/Auth/Basic")
+    }
+
+    /// `Service/Auth/Negotiate`.
+    pub fn negotiate(&self) -> bool {
+        self.model.flag("Service/Auth/Negotiate")
     }
 }

@@ -2,7 +2,7 @@
 //! tests, the fuzzer and benchmarks drive it in memory.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::ServerConfig;
 use super::reply::{fault, response};
@@ -57,7 +57,8 @@ impl Reply {
 
 /// The reference service.
 pub struct Service {
-    config: ServerConfig,
+    /// Replaced whole on every Put, so a request sees one consistent configuration.
+    config: std::sync::RwLock<Arc<ServerConfig>>,
     shells: Mutex<HashMap<String, Shell>>,
 }
 
@@ -71,14 +72,17 @@ impl Service {
     /// A service with a configuration.
     pub fn new(config: ServerConfig) -> Self {
         Self {
-            config,
+            config: std::sync::RwLock::new(Arc::new(config)),
             shells: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &ServerConfig {
-        &self.config
+    /// The configuration now.
+    pub fn config(&self) -> Arc<ServerConfig> {
+        match self.config.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// Number of open shells (for tests and leak checks).
@@ -88,14 +92,15 @@ impl Service {
 
     /// Handles one request body.
     pub fn handle(&self, body: &[u8], ctx: &RequestContext) -> Reply {
+        let config = self.config();
         let limits = Limits {
-            max_bytes: (self.config.max_envelope_size_kb * 1024) as usize,
+            max_bytes: (config.max_envelope_size_kb() * 1024) as usize,
             ..Limits::default()
         };
         let env = match parse_with(body, limits) {
             Ok(env) => env,
             Err(e) if e.kind == ErrorKind::Soap11 => {
-                let (s, env) = fault("version-mismatch", None, &self.config.machine, None);
+                let (s, env) = fault("version-mismatch", None, &config.machine, None);
                 return Reply::envelope(s, &env);
             }
             Err(e) => {
@@ -113,7 +118,7 @@ impl Service {
         match self.check_headers(&env) {
             Ok(()) => {}
             Err((condition, message)) => {
-                let (s, f) = fault(condition, relates, &self.config.machine, message.as_deref());
+                let (s, f) = fault(condition, relates, &config.machine, message.as_deref());
                 return Reply::envelope(s, &f);
             }
         }
@@ -128,14 +133,15 @@ impl Service {
     }
 
     fn identify(&self, req: &Envelope, authenticated: bool) -> Envelope {
+        let config = self.config();
         let profiles = authenticated.then(|| {
             let base = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/";
             let mut p = Vec::new();
-            if self.config.basic {
+            if config.basic() {
                 p.push(format!("{base}http/basic"));
                 p.push(format!("{base}https/basic"));
             }
-            if self.config.negotiate {
+            if config.negotiate() {
                 p.push(format!("{base}http/spnego-kerberos"));
                 p.push(format!("{base}https/spnego-kerberos"));
             }
@@ -209,7 +215,7 @@ impl Service {
 
     /// OperationTimeout, clamped to MaxTimeoutms (MS-WSMV 3.1.4.1.6); absent means the maximum.
     fn operation_timeout(&self, env: &Envelope) -> std::time::Duration {
-        let max = std::time::Duration::from_millis(self.config.max_timeout_ms);
+        let max = std::time::Duration::from_millis(self.config().max_timeout_ms());
         env.header()
             .operation_timeout()
             .and_then(|t| crate::duration::parse_timeout(t).ok())
@@ -239,7 +245,7 @@ impl Service {
 
     /// The response size the client allows, after clamping to the service limit.
     fn effective_envelope_size(&self, env: &Envelope) -> usize {
-        let server = self.config.max_envelope_size_kb * 1024;
+        let server = self.config().max_envelope_size_kb() * 1024;
         let client = env
             .header()
             .max_envelope_size()
@@ -250,7 +256,8 @@ impl Service {
 
     fn dispatch(&self, env: &Envelope, user: &str) -> (u16, Envelope) {
         let relates = env.message_id();
-        let machine = &self.config.machine;
+        let config = self.config();
+        let machine = &config.machine;
         let resource = env.resource_uri().unwrap_or_default();
         let Some(act) = env.action() else {
             return fault(
@@ -260,6 +267,9 @@ impl Service {
                 Some("The request has no Action header."),
             );
         };
+        if let Some(section) = crate::config::resource_path(resource) {
+            return self.config_resource(env, act, &section);
+        }
         if !resource.eq_ignore_ascii_case(ns::CMD_SHELL_URI) {
             return fault("resource-not-found", relates, machine, None);
         }
@@ -372,6 +382,68 @@ impl Service {
         }
     }
 
+    /// Get and Put on `winrm/config` and its sections; a Put is validated whole, persisted
+    /// atomically when the server has a store, then takes effect for later requests.
+    fn config_resource(&self, env: &Envelope, act: &str, section: &str) -> (u16, Envelope) {
+        use crate::config::{ConfigErrorKind, apply_put, to_element};
+        let relates = env.message_id();
+        let current = self.config();
+        let machine = current.machine.clone();
+        match act {
+            action::GET => {
+                let body = Body::Other(vec![to_element(&current.model, section).into()]);
+                (200, response(action::GET_RESPONSE, relates, body))
+            }
+            action::PUT => {
+                let element = match &env.body {
+                    Body::Other(parts) if parts.len() == 1 => {
+                        parts[0].element().map(|e| e.into_owned()).ok()
+                    }
+                    _ => None,
+                };
+                let Some(element) = element else {
+                    return fault(
+                        "schema-validation",
+                        relates,
+                        &machine,
+                        Some("Put needs one configuration element in the body."),
+                    );
+                };
+                let model = match apply_put(&current.model, section, &element) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let condition = match (&e.kind, e.path.as_str()) {
+                            (ConfigErrorKind::ReadOnly, _) => "read-only-setting",
+                            (ConfigErrorKind::Deprecated, _) => "deprecated-config-setting",
+                            (_, p) if p.ends_with("CbtHardeningLevel") => "invalid-cbt-hardening",
+                            (_, p) if p.ends_with("IdleTimeout") => "idle-timeout-out-of-bounds",
+                            _ => "invalid-parameter",
+                        };
+                        return fault(condition, relates, &machine, Some(&e.to_string()));
+                    }
+                };
+                let mut next = (*current).clone();
+                next.model = model;
+                if let Some(path) = &next.store
+                    && let Err(e) = crate::config::save(path, &next.model)
+                {
+                    return fault(
+                        "internal-error",
+                        relates,
+                        &machine,
+                        Some(&format!("The configuration could not be saved: {e}")),
+                    );
+                }
+                let body = Body::Other(vec![to_element(&next.model, section).into()]);
+                if let Ok(mut slot) = self.config.write() {
+                    *slot = Arc::new(next);
+                }
+                (200, response(action::PUT_RESPONSE, relates, body))
+            }
+            _ => fault("action-not-supported", relates, &machine, None),
+        }
+    }
+
     fn create_shell(&self, env: &Envelope, user: &str) -> (u16, Envelope) {
         let id = format_message_id(uuid::Uuid::new_v4())[5..].to_owned();
         if let Ok(mut shells) = self.shells.lock() {
@@ -426,7 +498,8 @@ impl Service {
         f: impl FnOnce(&mut HashMap<String, Shell>, &str) -> (u16, Envelope),
     ) -> (u16, Envelope) {
         let relates = env.message_id();
-        let machine = &self.config.machine;
+        let config = self.config();
+        let machine = &config.machine;
         let Some(id) = shell_id.map(|s| s.trim().to_ascii_uppercase()) else {
             return fault("insufficient-selectors", relates, machine, None);
         };
