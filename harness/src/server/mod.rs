@@ -8,11 +8,13 @@
 //! catalogue for everything else.
 
 mod auth;
+mod enumeration;
 pub mod http;
 mod reply;
 mod service;
 mod shell;
 
+pub use enumeration::PROCESS_URI;
 pub use service::{Reply, RequestContext, Service};
 
 use std::path::PathBuf;
@@ -72,6 +74,8 @@ pub struct ServerConfig {
     pub url_prefix: String,
     /// File the configuration is persisted to after every Put.
     pub store: Option<PathBuf>,
+    /// Size of the sample collection at [`PROCESS_URI`] (may exceed MaxBatchItems).
+    pub collection_size: usize,
 }
 
 impl Default for ServerConfig {
@@ -91,6 +95,7 @@ impl ServerConfig {
             machine: "WSMAN-HARNESS".into(),
             url_prefix: "wsman".into(),
             store: None,
+            collection_size: 100,
         }
     }
 

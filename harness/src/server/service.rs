@@ -60,6 +60,7 @@ pub struct Service {
     /// Replaced whole on every Put, so a request sees one consistent configuration.
     config: std::sync::RwLock<Arc<ServerConfig>>,
     shells: Mutex<HashMap<String, Shell>>,
+    enumerations: Mutex<super::enumeration::Enumerations>,
 }
 
 /// The smallest MaxEnvelopeSize a client may ask for (MS-WSMV 3.1.4.1.7).
@@ -74,6 +75,7 @@ impl Service {
         Self {
             config: std::sync::RwLock::new(Arc::new(config)),
             shells: Mutex::new(HashMap::new()),
+            enumerations: Mutex::new(Default::default()),
         }
     }
 
@@ -270,6 +272,9 @@ impl Service {
         if let Some(section) = crate::config::resource_path(resource) {
             return self.config_resource(env, act, &section);
         }
+        if resource.eq_ignore_ascii_case(super::enumeration::PROCESS_URI) {
+            return self.collection(env, act, user);
+        }
         if !resource.eq_ignore_ascii_case(ns::CMD_SHELL_URI) {
             return fault("resource-not-found", relates, machine, None);
         }
@@ -444,9 +449,174 @@ impl Service {
         }
     }
 
+    /// Get, Enumerate, Pull and Release on the sample collection.
+    fn collection(&self, env: &Envelope, act: &str, user: &str) -> (u16, Envelope) {
+        use super::enumeration::fill;
+        use crate::envelope::{EnumNs, EnumerateResponse, PullResponse};
+        let relates = env.message_id();
+        let config = self.config();
+        let machine = config.machine.clone();
+        let total = config.collection_size;
+        let batch_max = config.model.number("MaxBatchItems").max(1) as usize;
+        let timeout =
+            std::time::Duration::from_millis(config.model.number("Service/EnumerationTimeoutms"));
+        let budget = self
+            .effective_envelope_size(env)
+            .saturating_sub(RECEIVE_OVERHEAD);
+        let clamp = |m: Option<&String>| -> Result<usize, ()> {
+            match m {
+                None => Ok(1),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| ())
+                    .map(|n| (n.max(1) as usize).min(batch_max)),
+            }
+        };
+        let Ok(mut open) = self.enumerations.lock() else {
+            return fault("internal-error", relates, &machine, None);
+        };
+        match (act, &env.body) {
+            (action::GET, _) => {
+                let id = env
+                    .header()
+                    .selector_set()
+                    .and_then(|s| s.get("Handle").or_else(|| s.get("ProcessId")));
+                match id
+                    .and_then(|h| h.trim().parse::<usize>().ok())
+                    .filter(|i| *i < total)
+                {
+                    Some(i) => (
+                        200,
+                        response(
+                            action::GET_RESPONSE,
+                            relates,
+                            Body::Other(vec![super::enumeration::item(i).into()]),
+                        ),
+                    ),
+                    None => fault("resource-not-found", relates, &machine, None),
+                }
+            }
+            (action::ENUMERATE, Body::Enumerate(e)) => {
+                if e.filter.is_some() {
+                    return fault("cannot-process-filter", relates, &machine, None);
+                }
+                if e.mode.is_some() {
+                    return fault("enumeration-mode-unsupported", relates, &machine, None);
+                }
+                let limit = config
+                    .model
+                    .number("Service/MaxConcurrentOperationsPerUser")
+                    as usize;
+                if open.count(user) >= limit {
+                    return fault("quota-max-operations", relates, &machine, None);
+                }
+                let Ok(max) = clamp(e.max_elements.as_ref()) else {
+                    return fault(
+                        "invalid-parameter",
+                        relates,
+                        &machine,
+                        Some("MaxElements is not a number."),
+                    );
+                };
+                let mut batch = if e.optimize {
+                    let (mut b, next) = fill(0, total, max, budget, EnumNs::Wsman);
+                    // Windows sends an empty context when everything fit.
+                    b.context = Some(if next >= total {
+                        String::new()
+                    } else {
+                        open.open(user, next, timeout)
+                    });
+                    b
+                } else {
+                    crate::envelope::EnumerationBatch {
+                        context: Some(open.open(user, 0, timeout)),
+                        ..Default::default()
+                    }
+                };
+                batch.expires = None;
+                (
+                    200,
+                    response(
+                        action::ENUMERATE_RESPONSE,
+                        relates,
+                        Body::EnumerateResponse(EnumerateResponse(batch)),
+                    ),
+                )
+            }
+            (action::PULL, Body::Pull(p)) => {
+                let Some(ctx) = open.take(&p.context, user) else {
+                    return fault("invalid-enumeration-context", relates, &machine, None);
+                };
+                let Ok(max) = clamp(p.max_elements.as_ref()) else {
+                    return fault(
+                        "invalid-parameter",
+                        relates,
+                        &machine,
+                        Some("MaxElements is not a number."),
+                    );
+                };
+                let (mut batch, next) = fill(ctx.next, total, max, budget, EnumNs::Enumeration);
+                if next < total {
+                    open.keep(
+                        &p.context,
+                        super::enumeration::Context { next, ..ctx },
+                        timeout,
+                    );
+                    batch.context = Some(p.context.trim().to_owned());
+                }
+                (
+                    200,
+                    response(
+                        action::PULL_RESPONSE,
+                        relates,
+                        Body::PullResponse(PullResponse(batch)),
+                    ),
+                )
+            }
+            (action::RELEASE, Body::Release(r)) => match open.take(&r.context, user) {
+                Some(_) => (
+                    200,
+                    response(action::RELEASE_RESPONSE, relates, Body::Empty),
+                ),
+                None => fault("invalid-enumeration-context", relates, &machine, None),
+            },
+            (action::ENUMERATE | action::PULL | action::RELEASE, _) => {
+                fault("schema-validation", relates, &machine, None)
+            }
+            _ => fault("action-not-supported", relates, &machine, None),
+        }
+    }
+
     fn create_shell(&self, env: &Envelope, user: &str) -> (u16, Envelope) {
+        let relates = env.message_id();
+        let config = self.config();
+        let machine = &config.machine;
         let id = format_message_id(uuid::Uuid::new_v4())[5..].to_owned();
-        if let Ok(mut shells) = self.shells.lock() {
+        let Ok(mut shells) = self.shells.lock() else {
+            return fault("internal-error", relates, machine, None);
+        };
+        // Quotas in the order Windows applies them (MS-WSMV 3.1.4.5.2, 3.1.4.5.2.1).
+        if !config.model.flag("Winrs/AllowRemoteShellAccess") {
+            return fault("remote-shells-not-allowed", relates, machine, None);
+        }
+        let mine = shells
+            .values()
+            .filter(|s| s.owner.eq_ignore_ascii_case(user))
+            .count() as u64;
+        if mine >= config.model.number("Winrs/MaxShellsPerUser") {
+            return fault("quota-max-shells", relates, machine, None);
+        }
+        let mut users: Vec<String> = shells
+            .values()
+            .map(|s| s.owner.to_ascii_lowercase())
+            .collect();
+        users.sort();
+        users.dedup();
+        if mine == 0 && users.len() as u64 >= config.model.number("Winrs/MaxConcurrentUsers") {
+            return fault("quota-max-shell-users", relates, machine, None);
+        }
+        {
             shells.insert(
                 id.clone(),
                 Shell {

@@ -1,0 +1,288 @@
+//! Enumeration over the sample collection and shell quotas, driven in memory.
+
+use wsman_harness::envelope::*;
+use wsman_harness::ns::{self, action};
+use wsman_harness::server::{PROCESS_URI, RequestContext, ServerConfig, Service};
+use wsman_harness::xml::PrefixStyle;
+
+fn ctx(user: &str) -> RequestContext {
+    RequestContext {
+        user: Some(user.into()),
+        deadline_passed: true,
+    }
+}
+
+fn request(act: &str, resource: &str, body: Body, max_envelope: &str) -> Vec<u8> {
+    let h = Header::default()
+        .with(HeaderBlock::To(Text::new("http://127.0.0.1:5985/wsman")))
+        .with(HeaderBlock::ResourceUri(
+            Text::new(resource).must_understand(true),
+        ))
+        .with(HeaderBlock::ReplyTo(Epr::anonymous()))
+        .with(HeaderBlock::Action(Text::new(act).must_understand(true)))
+        .with(HeaderBlock::MaxEnvelopeSize(
+            Text::new(max_envelope).must_understand(true),
+        ))
+        .with(HeaderBlock::MessageId(Text::new(
+            wsman_harness::ids::new_message_id(),
+        )))
+        .with(HeaderBlock::OperationTimeout(Text::new("PT60.000S")));
+    write(&Envelope::new(h, body), PrefixStyle::Windows).into_bytes()
+}
+
+fn service(sets: &[&str], items: usize) -> Service {
+    let mut c = ServerConfig {
+        collection_size: items,
+        ..ServerConfig::default()
+    };
+    for s in sets {
+        c.set(s).unwrap();
+    }
+    Service::new(c)
+}
+
+fn answer(s: &Service, req: &[u8], user: &str) -> Envelope {
+    let r = s.handle(req, &ctx(user));
+    let limits = wsman_harness::xml::Limits {
+        max_bytes: 64 << 20,
+        ..Default::default()
+    };
+    let head: String = r.body.chars().take(300).collect();
+    parse_with(r.body.as_bytes(), limits).unwrap_or_else(|e| panic!("{e}: {head}"))
+}
+
+fn fault_code(env: &Envelope) -> (String, String) {
+    let f = env
+        .fault()
+        .unwrap_or_else(|| panic!("not a fault: {:?}", env.action()));
+    (
+        f.subcode.as_ref().unwrap_or(&f.code).to_string(),
+        f.wsman_fault().map(|w| w.code).unwrap_or_default(),
+    )
+}
+
+fn pull(s: &Service, context: &str, max: Option<&str>, max_env: &str) -> Envelope {
+    let body = Body::Pull(Pull {
+        context: context.into(),
+        max_elements: max.map(Into::into),
+        ..Pull::default()
+    });
+    answer(
+        s,
+        &request(action::PULL, PROCESS_URI, body, max_env),
+        "vagrant",
+    )
+}
+
+#[test]
+fn a_collection_larger_than_max_batch_items_pages_to_the_end() {
+    let total = 33_000;
+    let s = service(&["MaxEnvelopeSizekb=1039440"], total);
+    let env = answer(
+        &s,
+        &request(
+            action::ENUMERATE,
+            PROCESS_URI,
+            Body::Enumerate(Enumerate::default()),
+            "153600",
+        ),
+        "vagrant",
+    );
+    let Body::EnumerateResponse(r) = env.body else {
+        panic!("{:?}", env.action())
+    };
+    let mut context = r.0.context.unwrap();
+    let (mut seen, mut pulls) = (0, 0);
+    loop {
+        let env = pull(&s, &context, Some("40000"), "1064386560");
+        let Body::PullResponse(p) = env.body else {
+            panic!("{:?}", env.fault())
+        };
+        let n = p.0.item_count();
+        assert!(n <= 32_000, "MaxElements is clamped to MaxBatchItems");
+        seen += n;
+        pulls += 1;
+        if p.0.end_of_sequence.is_some() {
+            assert!(p.0.context.is_none());
+            break;
+        }
+        context = p.0.context.unwrap();
+    }
+    assert_eq!(seen, total);
+    assert!(pulls >= 2, "more than one batch: {pulls}");
+}
+
+#[test]
+fn max_elements_is_clamped_and_envelope_size_cuts_batches() {
+    let s = service(&["MaxBatchItems=5"], 50);
+    let env = answer(
+        &s,
+        &request(
+            action::ENUMERATE,
+            PROCESS_URI,
+            Body::Enumerate(Enumerate::default()),
+            "153600",
+        ),
+        "vagrant",
+    );
+    let Body::EnumerateResponse(r) = env.body else {
+        panic!()
+    };
+    let ctx_id = r.0.context.unwrap();
+    let Body::PullResponse(p) = pull(&s, &ctx_id, Some("10"), "153600").body else {
+        panic!()
+    };
+    assert_eq!(p.0.item_count(), 5, "10 clamped to MaxBatchItems=5");
+    let Body::PullResponse(p) = pull(&s, &ctx_id, None, "153600").body else {
+        panic!()
+    };
+    assert_eq!(p.0.item_count(), 1, "absent MaxElements means 1");
+    let s = service(&[], 500);
+    let env = answer(
+        &s,
+        &request(
+            action::ENUMERATE,
+            PROCESS_URI,
+            Body::Enumerate(Enumerate::default()),
+            "153600",
+        ),
+        "vagrant",
+    );
+    let Body::EnumerateResponse(r) = env.body else {
+        panic!()
+    };
+    let Body::PullResponse(p) = pull(&s, &r.0.context.unwrap(), Some("100"), "8192").body else {
+        panic!()
+    };
+    assert!(
+        p.0.item_count() > 1 && p.0.item_count() < 100,
+        "an 8 KB envelope holds fewer items: {}",
+        p.0.item_count()
+    );
+    let written = write(
+        &Envelope::new(Header::default(), Body::PullResponse(p)),
+        PrefixStyle::Windows,
+    );
+    assert!(written.len() <= 8192, "{}", written.len());
+}
+
+#[test]
+fn optimized_enumeration_that_fits_ends_with_an_empty_context() {
+    let s = service(&[], 3);
+    let e = Enumerate {
+        optimize: true,
+        max_elements: Some("32000".into()),
+        ..Enumerate::default()
+    };
+    let env = answer(
+        &s,
+        &request(action::ENUMERATE, PROCESS_URI, Body::Enumerate(e), "153600"),
+        "vagrant",
+    );
+    let Body::EnumerateResponse(r) = env.body else {
+        panic!("{env:?}")
+    };
+    assert_eq!(r.0.item_count(), 3);
+    assert_eq!(r.0.context.as_deref(), Some(""));
+    assert_eq!(r.0.end_of_sequence, Some(EnumNs::Wsman));
+    assert_eq!(r.0.items.unwrap().ns, EnumNs::Wsman);
+}
+
+#[test]
+fn released_and_expired_contexts_are_invalid() {
+    let s = service(&["Service/EnumerationTimeoutms=500"], 10);
+    let open = || {
+        let env = answer(
+            &s,
+            &request(
+                action::ENUMERATE,
+                PROCESS_URI,
+                Body::Enumerate(Enumerate::default()),
+                "153600",
+            ),
+            "vagrant",
+        );
+        let Body::EnumerateResponse(r) = env.body else {
+            panic!()
+        };
+        r.0.context.unwrap()
+    };
+    let c = open();
+    let rel = answer(
+        &s,
+        &request(
+            action::RELEASE,
+            PROCESS_URI,
+            Body::Release(Release { context: c.clone() }),
+            "153600",
+        ),
+        "vagrant",
+    );
+    assert_eq!(rel.action(), Some(action::RELEASE_RESPONSE));
+    assert_eq!(
+        fault_code(&pull(&s, &c, None, "153600")),
+        ("n:InvalidEnumerationContext".into(), "2150858779".into())
+    );
+    let c = open();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(
+        fault_code(&pull(&s, &c, None, "153600")).0,
+        "n:InvalidEnumerationContext"
+    );
+    // Another user's context is not theirs to pull.
+    let c = open();
+    let body = Body::Pull(Pull {
+        context: c,
+        ..Pull::default()
+    });
+    assert_eq!(
+        fault_code(&answer(
+            &s,
+            &request(action::PULL, PROCESS_URI, body, "153600"),
+            "mallory"
+        ))
+        .0,
+        "n:InvalidEnumerationContext"
+    );
+}
+
+#[test]
+fn shell_quotas_answer_with_windows_codes() {
+    let create = || {
+        request(
+            action::CREATE,
+            ns::CMD_SHELL_URI,
+            Body::Shell(Shell::cmd()),
+            "153600",
+        )
+    };
+    let s = service(
+        &["Winrs/MaxShellsPerUser=1", "Winrs/MaxConcurrentUsers=1"],
+        1,
+    );
+    assert!(answer(&s, &create(), "vagrant").fault().is_none());
+    assert_eq!(
+        fault_code(&answer(&s, &create(), "vagrant")),
+        ("w:QuotaLimit".into(), "2150859173".into())
+    );
+    assert_eq!(
+        fault_code(&answer(&s, &create(), "other")),
+        ("w:QuotaLimit".into(), "2150859179".into())
+    );
+    let s = service(&["Winrs/AllowRemoteShellAccess=false"], 1);
+    assert_eq!(
+        fault_code(&answer(&s, &create(), "vagrant")),
+        ("w:InternalError".into(), "2150859180".into())
+    );
+    let s = service(&["Service/MaxConcurrentOperationsPerUser=1"], 5);
+    let e = || {
+        request(
+            action::ENUMERATE,
+            PROCESS_URI,
+            Body::Enumerate(Enumerate::default()),
+            "153600",
+        )
+    };
+    assert!(answer(&s, &e(), "vagrant").fault().is_none());
+    assert_eq!(fault_code(&answer(&s, &e(), "vagrant")).1, "2150859174");
+}
