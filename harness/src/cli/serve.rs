@@ -23,6 +23,12 @@ pub struct ServeArgs {
     /// Configuration file: loaded at start when it exists, rewritten atomically after every Put.
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Break one rule on purpose (repeatable); `--deviate help` lists the switches.
+    #[arg(long = "deviate", value_name = "NAME")]
+    pub deviate: Vec<String>,
+    /// Number of instances in the sample collection (Win32_Process); may exceed MaxBatchItems.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub items: usize,
     /// Override a setting with the paths of the config resources, e.g.
     /// `service/AllowUnencrypted=true` or `service/auth/Basic=true` (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -52,6 +58,10 @@ pub fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
     let mut config = ServerConfig::new(model);
     config.users = args.users.iter().map(|u| u.0.clone()).collect();
     config.store = args.config.clone();
+    config.collection_size = args.items;
+    for d in &args.deviate {
+        config.deviations.push(crate::server::Deviation::parse(d)?);
+    }
     for s in &args.set {
         config.set(s).map_err(|e| format!("--set {s}: {e}"))?;
     }
@@ -60,6 +70,10 @@ pub fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
 
 /// Runs until Ctrl-C.
 pub fn run(args: &ServeArgs) -> u8 {
+    if args.deviate.iter().any(|d| d == "help") {
+        print!("{}", crate::server::Deviation::help());
+        return exit::OK;
+    }
     let config = match config(args) {
         Ok(c) => c,
         Err(e) => {
@@ -67,6 +81,9 @@ pub fn run(args: &ServeArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    for d in &config.deviations {
+        eprintln!("warning: deviating on purpose: {d}");
+    }
     if config.users.is_empty() {
         eprintln!("warning: no --user given; every authenticated request will be refused");
     }

@@ -86,7 +86,7 @@ impl ConnAuth {
         let Ok(creds) = parse_credentials(value) else {
             return deny();
         };
-        if creds.is("Basic") {
+        if creds.is("Basic") && (config.basic() || config.deviates(super::Deviation::AcceptBasic)) {
             return self.basic(&creds, config, https).unwrap_or_else(deny);
         }
         if (creds.is("Negotiate") || creds.is("NTLM")) && config.negotiate() {
@@ -97,7 +97,8 @@ impl ConnAuth {
 
     fn basic(&mut self, creds: &AuthValue, config: &ServerConfig, https: bool) -> Option<Decision> {
         // WinRM refuses Basic over plain HTTP unless unencrypted traffic is allowed.
-        if !config.basic() || !(https || config.allow_unencrypted()) {
+        let deviating = config.deviates(super::Deviation::AcceptBasic);
+        if !deviating && (!config.basic() || !(https || config.allow_unencrypted())) {
             return None;
         }
         let raw = creds.token_bytes()?.ok()?;

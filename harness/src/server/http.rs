@@ -13,7 +13,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use super::auth::{ConnAuth, Decision};
-use super::{RequestContext, Service};
+use super::{Deviation, RequestContext, Service};
 use crate::auth::encrypted_body::EncryptedBody;
 use crate::auth::message_security::{SOAP_UTF8, seal_ntlm, unseal_ntlm};
 
@@ -157,6 +157,11 @@ async fn handle(
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
+    let limit = if config.deviates(Deviation::IgnoreMaxEnvelope) {
+        64 << 20
+    } else {
+        limit
+    };
     if declared.is_some_and(|n| n > limit) {
         return Ok(empty(StatusCode::PAYLOAD_TOO_LARGE));
     }
@@ -174,6 +179,18 @@ async fn handle(
         Ok(b) => b.to_bytes(),
         Err(_) => return Ok(empty(StatusCode::PAYLOAD_TOO_LARGE)),
     };
+    if body
+        .windows(9)
+        .any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE"))
+    {
+        if config.deviates(Deviation::CrashOnDoctype) {
+            eprintln!("wsman-harness serve: crash-on-doctype deviation: aborting");
+            std::process::abort();
+        }
+        if config.deviates(Deviation::HangOnDoctype) {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    }
     if unauthenticated_identify && authorization.is_none() {
         let reply = service.handle(
             &body,
@@ -230,7 +247,7 @@ async fn handle(
         // The empty POST clients send to finish the handshake before encrypting.
         return Ok(soap(200, Vec::new(), String::new(), final_token));
     }
-    if !encrypted && !config.allow_unencrypted() {
+    if !encrypted && !config.allow_unencrypted() && !config.deviates(Deviation::AcceptUnencrypted) {
         eprintln!("wsman-harness serve: refused an unencrypted body (AllowUnencrypted=false)");
         return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
     }

@@ -8,12 +8,14 @@
 //! catalogue for everything else.
 
 mod auth;
+mod deviation;
 mod enumeration;
 pub mod http;
 mod reply;
 mod service;
 mod shell;
 
+pub use deviation::{ALL as DEVIATIONS, Deviation};
 pub use enumeration::PROCESS_URI;
 pub use service::{Reply, RequestContext, Service};
 
@@ -76,6 +78,8 @@ pub struct ServerConfig {
     pub store: Option<PathBuf>,
     /// Size of the sample collection at [`PROCESS_URI`] (may exceed MaxBatchItems).
     pub collection_size: usize,
+    /// Rules this server breaks on purpose (none by default).
+    pub deviations: Vec<Deviation>,
 }
 
 impl Default for ServerConfig {
@@ -96,6 +100,7 @@ impl ServerConfig {
             url_prefix: "wsman".into(),
             store: None,
             collection_size: 100,
+            deviations: Vec::new(),
         }
     }
 
@@ -114,6 +119,11 @@ impl ServerConfig {
             .split_once('=')
             .ok_or_else(|| format!("expected PATH=VALUE, found {assignment:?}"))?;
         self.model.set(path, value).map_err(|e| e.to_string())
+    }
+
+    /// True when the server deviates this way.
+    pub fn deviates(&self, d: Deviation) -> bool {
+        self.deviations.contains(&d)
     }
 
     /// `MaxEnvelopeSizekb`.

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::ServerConfig;
 use super::reply::{fault, response};
 use super::shell::{self, Shell};
+use super::{Deviation, ServerConfig};
 use crate::envelope::{
     Body, CommandResponse, CommandState, Envelope, Epr, IdentifyResponse, ReceiveResponse,
     ResourceCreated, SelectorSet, Shell as ShellBody, SignalResponse, Stream, Text, parse_with,
@@ -96,7 +96,11 @@ impl Service {
     pub fn handle(&self, body: &[u8], ctx: &RequestContext) -> Reply {
         let config = self.config();
         let limits = Limits {
-            max_bytes: (config.max_envelope_size_kb() * 1024) as usize,
+            max_bytes: if config.deviates(Deviation::IgnoreMaxEnvelope) {
+                64 << 20
+            } else {
+                (config.max_envelope_size_kb() * 1024) as usize
+            },
             ..Limits::default()
         };
         let env = match parse_with(body, limits) {
@@ -117,7 +121,7 @@ impl Service {
             return Reply::empty(401);
         };
         let relates = env.message_id();
-        match self.check_headers(&env) {
+        match self.check_headers(&env, &config) {
             Ok(()) => {}
             Err((condition, message)) => {
                 let (s, f) = fault(condition, relates, &config.machine, message.as_deref());
@@ -130,7 +134,15 @@ impl Service {
                 ..Reply::empty(200)
             };
         }
-        let (status, out) = self.dispatch(&env, user);
+        let (mut status, mut out) = self.dispatch(&env, user);
+        if config.deviates(Deviation::WrongRelatesTo) {
+            let wrong = crate::ids::new_message_id();
+            out.header_mut()
+                .set(crate::envelope::HeaderBlock::RelatesTo(Text::new(wrong)));
+        }
+        if config.deviates(Deviation::Fault400) && out.fault().is_some() {
+            status = 400;
+        }
         Reply::envelope(status, &out)
     }
 
@@ -174,11 +186,16 @@ impl Service {
     }
 
     /// Header rules every operation shares (MS-WSMV 3.1.4.1).
-    fn check_headers(&self, env: &Envelope) -> Result<(), (&'static str, Option<String>)> {
+    fn check_headers(
+        &self,
+        env: &Envelope,
+        config: &ServerConfig,
+    ) -> Result<(), (&'static str, Option<String>)> {
         let h = env.header();
-        if let Some(u) = h
-            .unknown()
-            .find(|e| crate::envelope::must_understand(&e.attrs) == Some(true))
+        if !config.deviates(Deviation::IgnoreMustUnderstand)
+            && let Some(u) = h
+                .unknown()
+                .find(|e| crate::envelope::must_understand(&e.attrs) == Some(true))
         {
             return Err((
                 "must-understand",
@@ -196,6 +213,7 @@ impl Service {
             return Err(("missing-message-id", None));
         }
         if let Some(t) = h.operation_timeout()
+            && !config.deviates(Deviation::AcceptBadTimeout)
             && let Err(e) = crate::duration::parse_timeout(t)
         {
             return Err((
@@ -457,7 +475,11 @@ impl Service {
         let config = self.config();
         let machine = config.machine.clone();
         let total = config.collection_size;
-        let batch_max = config.model.number("MaxBatchItems").max(1) as usize;
+        let batch_max = if config.deviates(Deviation::NoClampMaxElements) {
+            usize::MAX
+        } else {
+            config.model.number("MaxBatchItems").max(1) as usize
+        };
         let timeout =
             std::time::Duration::from_millis(config.model.number("Service/EnumerationTimeoutms"));
         let budget = self
