@@ -320,3 +320,30 @@ fn config_put_changes_validates_and_persists_atomically() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn every_recorded_and_mutated_envelope_gets_an_answer_not_a_panic() {
+    let s = service();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/envelope");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let data = std::fs::read(e.unwrap().path()).unwrap();
+        for variant in [
+            data.clone(),
+            data[..data.len() / 2].to_vec(),
+            data.iter().rev().copied().collect(),
+        ] {
+            let r = s.handle(&variant, &ctx("vagrant"));
+            assert!(
+                matches!(r.status, 200 | 400 | 401 | 500),
+                "status {}",
+                r.status
+            );
+            if !r.body.is_empty() {
+                parse(r.body.as_bytes()).expect("every answer is a well-formed envelope");
+            }
+            n += 1;
+        }
+    }
+    assert!(n > 1500);
+}

@@ -286,3 +286,181 @@ fn shell_quotas_answer_with_windows_codes() {
     assert!(answer(&s, &e(), "vagrant").fault().is_none());
     assert_eq!(fault_code(&answer(&s, &e(), "vagrant")).1, "2150859174");
 }
+
+fn listener_request(act: &str, transport: &str, body: Body) -> Vec<u8> {
+    let h = Header::default()
+        .with(HeaderBlock::ResourceUri(Text::new(
+            wsman_harness::server::LISTENER_URI,
+        )))
+        .with(HeaderBlock::ReplyTo(Epr::anonymous()))
+        .with(HeaderBlock::Action(Text::new(act)))
+        .with(HeaderBlock::MessageId(Text::new(
+            wsman_harness::ids::new_message_id(),
+        )))
+        .with(HeaderBlock::SelectorSet(SelectorSet::of(&[
+            ("Address", "*"),
+            ("Transport", transport),
+        ])));
+    write(&Envelope::new(h, body), PrefixStyle::Windows).into_bytes()
+}
+
+fn listener_body(fields: &[(&str, &str)]) -> Body {
+    let uri = wsman_harness::server::LISTENER_URI;
+    let mut e = wsman_harness::xml::Element::new(wsman_harness::xml::QName::owned(uri, "Listener"));
+    for (n, v) in fields {
+        e = e.child(wsman_harness::xml::Element::with_text(
+            wsman_harness::xml::QName::owned(uri, n),
+            *v,
+        ));
+    }
+    Body::Other(vec![e.into()])
+}
+
+#[test]
+fn listeners_are_created_enumerated_changed_and_deleted() {
+    let s = service(&[], 1);
+    // None by default, as on Windows before quickconfig.
+    let e = request(
+        action::ENUMERATE,
+        wsman_harness::server::LISTENER_URI,
+        Body::Enumerate(Enumerate {
+            optimize: true,
+            ..Enumerate::default()
+        }),
+        "153600",
+    );
+    let Body::EnumerateResponse(r) = answer(&s, &e, "vagrant").body else {
+        panic!()
+    };
+    assert_eq!(r.0.item_count(), 0);
+    let created = answer(
+        &s,
+        &listener_request(action::CREATE, "HTTP", listener_body(&[])),
+        "vagrant",
+    );
+    let Body::ResourceCreated(rc) = created.body else {
+        panic!("{:?}", created.fault())
+    };
+    assert_eq!(rc.selector("Transport").as_deref(), Some("HTTP"));
+    assert_eq!(
+        fault_code(&answer(
+            &s,
+            &listener_request(action::CREATE, "HTTP", listener_body(&[])),
+            "vagrant"
+        ))
+        .0,
+        "w:AlreadyExists"
+    );
+    // HTTPS needs a thumbprint; with one it is created on the HTTPS default port.
+    assert_eq!(
+        fault_code(&answer(
+            &s,
+            &listener_request(action::CREATE, "HTTPS", listener_body(&[])),
+            "vagrant"
+        ))
+        .0,
+        "w:InvalidParameter"
+    );
+    let thumb = "0123456789ABCDEF0123456789ABCDEF01234567";
+    assert!(
+        answer(
+            &s,
+            &listener_request(
+                action::CREATE,
+                "HTTPS",
+                listener_body(&[("Hostname", "h"), ("CertificateThumbprint", thumb)])
+            ),
+            "vagrant"
+        )
+        .fault()
+        .is_none()
+    );
+    let got = s
+        .handle(
+            &listener_request(action::GET, "https", Body::Empty),
+            &ctx("vagrant"),
+        )
+        .body;
+    assert!(
+        got.contains(">5986<") && got.contains(thumb) && got.contains("ListeningOn"),
+        "{got}"
+    );
+    // Enumerate through Pull sees both.
+    let e = request(
+        action::ENUMERATE,
+        wsman_harness::server::LISTENER_URI,
+        Body::Enumerate(Enumerate::default()),
+        "153600",
+    );
+    let Body::EnumerateResponse(r) = answer(&s, &e, "vagrant").body else {
+        panic!()
+    };
+    let p = Body::Pull(Pull {
+        context: r.0.context.unwrap(),
+        max_elements: Some("10".into()),
+        ..Pull::default()
+    });
+    let Body::PullResponse(p) = answer(
+        &s,
+        &request(
+            action::PULL,
+            wsman_harness::server::LISTENER_URI,
+            p,
+            "153600",
+        ),
+        "vagrant",
+    )
+    .body
+    else {
+        panic!()
+    };
+    assert_eq!((p.0.item_count(), p.0.end_of_sequence.is_some()), (2, true));
+    // Put changes the port; ListeningOn cannot be set.
+    let put = answer(
+        &s,
+        &listener_request(action::PUT, "HTTP", listener_body(&[("Port", "8985")])),
+        "vagrant",
+    );
+    assert!(put.fault().is_none());
+    assert!(
+        s.handle(
+            &listener_request(action::GET, "HTTP", Body::Empty),
+            &ctx("vagrant")
+        )
+        .body
+        .contains(">8985<")
+    );
+    assert_eq!(
+        fault_code(&answer(
+            &s,
+            &listener_request(
+                action::PUT,
+                "HTTP",
+                listener_body(&[("ListeningOn", "1.2.3.4")])
+            ),
+            "vagrant"
+        ))
+        .0,
+        "w:InternalError"
+    );
+    // Delete, then it is gone.
+    assert!(
+        answer(
+            &s,
+            &listener_request(action::DELETE, "HTTP", Body::Empty),
+            "vagrant"
+        )
+        .fault()
+        .is_none()
+    );
+    assert_eq!(
+        fault_code(&answer(
+            &s,
+            &listener_request(action::GET, "HTTP", Body::Empty),
+            "vagrant"
+        ))
+        .0,
+        "a:DestinationUnreachable"
+    );
+    assert_eq!(s.config().model.listeners.len(), 1);
+}

@@ -308,6 +308,11 @@ impl Config {
     }
 }
 
+/// Parses a boolean setting value (`true`/`false` in any letter case).
+pub fn parse_bool(v: &str) -> Result<bool, GrammarError> {
+    grammar::boolean(v).map(|b| b == "true")
+}
+
 /// Checks a value against its setting's grammar; returns the canonical form.
 pub fn validate(s: &Setting, value: &str) -> Result<String, GrammarError> {
     match s.kind {

@@ -23,6 +23,8 @@ pub struct Context {
     pub next: usize,
     /// When the context is discarded unless pulled.
     pub expires: Instant,
+    /// Items fixed at Enumerate time (listeners); `None` for the sample collection.
+    pub snapshot: Option<Vec<Element>>,
 }
 
 /// Open enumerations by context id.
@@ -34,6 +36,17 @@ pub struct Enumerations {
 impl Enumerations {
     /// Opens a context at `next`.
     pub fn open(&mut self, user: &str, next: usize, timeout: Duration) -> String {
+        self.open_snapshot(user, next, timeout, None)
+    }
+
+    /// Opens a context over fixed items.
+    pub fn open_snapshot(
+        &mut self,
+        user: &str,
+        next: usize,
+        timeout: Duration,
+        snapshot: Option<Vec<Element>>,
+    ) -> String {
         let id = crate::ids::new_message_id();
         self.contexts.insert(
             id.clone(),
@@ -41,6 +54,7 @@ impl Enumerations {
                 user: user.to_owned(),
                 next,
                 expires: Instant::now() + timeout,
+                snapshot,
             },
         );
         id
@@ -102,11 +116,23 @@ pub fn fill(
     budget: usize,
     ns: EnumNs,
 ) -> (EnumerationBatch, usize) {
+    fill_from(next, total, max_elements, budget, ns, item)
+}
+
+/// [`fill`] over any item source.
+pub fn fill_from(
+    next: usize,
+    total: usize,
+    max_elements: usize,
+    budget: usize,
+    ns: EnumNs,
+    source: impl Fn(usize) -> Element,
+) -> (EnumerationBatch, usize) {
     let mut items = Vec::new();
     let mut used = 0;
     let mut i = next;
     while i < total && items.len() < max_elements {
-        let e = item(i);
+        let e = source(i);
         // Size of the item as written, to stay inside the client's MaxEnvelopeSize.
         let mut w = crate::xml::XmlWriter::new(crate::xml::PrefixStyle::Windows);
         w.element(&e);

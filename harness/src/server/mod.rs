@@ -11,12 +11,14 @@ mod auth;
 mod deviation;
 mod enumeration;
 pub mod http;
+mod listeners;
 mod reply;
 mod service;
 mod shell;
 
 pub use deviation::{ALL as DEVIATIONS, Deviation};
 pub use enumeration::PROCESS_URI;
+pub use listeners::LISTENER_URI;
 pub use service::{Reply, RequestContext, Service};
 
 use std::path::PathBuf;

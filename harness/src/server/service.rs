@@ -293,6 +293,9 @@ impl Service {
         if resource.eq_ignore_ascii_case(super::enumeration::PROCESS_URI) {
             return self.collection(env, act, user);
         }
+        if resource.eq_ignore_ascii_case(super::listeners::LISTENER_URI) {
+            return self.listener_resource(env, act, user);
+        }
         if !resource.eq_ignore_ascii_case(ns::CMD_SHELL_URI) {
             return fault("resource-not-found", relates, machine, None);
         }
@@ -445,21 +448,9 @@ impl Service {
                         return fault(condition, relates, &machine, Some(&e.to_string()));
                     }
                 };
-                let mut next = (*current).clone();
-                next.model = model;
-                if let Some(path) = &next.store
-                    && let Err(e) = crate::config::save(path, &next.model)
-                {
-                    return fault(
-                        "internal-error",
-                        relates,
-                        &machine,
-                        Some(&format!("The configuration could not be saved: {e}")),
-                    );
-                }
-                let body = Body::Other(vec![to_element(&next.model, section).into()]);
-                if let Ok(mut slot) = self.config.write() {
-                    *slot = Arc::new(next);
+                let body = Body::Other(vec![to_element(&model, section).into()]);
+                if let Err(f) = self.commit(model, relates, &machine) {
+                    return *f;
                 }
                 (200, response(action::PUT_RESPONSE, relates, body))
             }
@@ -578,7 +569,18 @@ impl Service {
                         Some("MaxElements is not a number."),
                     );
                 };
-                let (mut batch, next) = fill(ctx.next, total, max, budget, EnumNs::Enumeration);
+                let (mut batch, next) = match &ctx.snapshot {
+                    Some(items) => super::enumeration::fill_from(
+                        ctx.next,
+                        items.len(),
+                        max,
+                        budget,
+                        EnumNs::Enumeration,
+                        |i| items[i].clone(),
+                    ),
+                    None => fill(ctx.next, total, max, budget, EnumNs::Enumeration),
+                };
+                let total = ctx.snapshot.as_ref().map_or(total, Vec::len);
                 if next < total {
                     open.keep(
                         &p.context,
@@ -608,6 +610,140 @@ impl Service {
             }
             _ => fault("action-not-supported", relates, &machine, None),
         }
+    }
+
+    /// Listeners: Get/Put/Create/Delete by Address+Transport, Enumerate/Pull/Release of all.
+    fn listener_resource(&self, env: &Envelope, act: &str, user: &str) -> (u16, Envelope) {
+        use super::listeners::{apply, find, from_create, key, to_element};
+        let relates = env.message_id();
+        let current = self.config();
+        let machine = current.machine.clone();
+        let body_element = match &env.body {
+            Body::Other(parts) if parts.len() == 1 => {
+                parts[0].element().ok().map(|e| e.into_owned())
+            }
+            _ => None,
+        };
+        if matches!(act, action::ENUMERATE | action::PULL | action::RELEASE) {
+            if let Body::Enumerate(e) = &env.body {
+                let items: Vec<_> = current.model.listeners.iter().map(to_element).collect();
+                let timeout = std::time::Duration::from_millis(
+                    current.model.number("Service/EnumerationTimeoutms"),
+                );
+                let mut batch = crate::envelope::EnumerationBatch::default();
+                if e.optimize {
+                    batch.items = Some(crate::envelope::Items {
+                        ns: crate::envelope::EnumNs::Wsman,
+                        items: items.into_iter().map(Into::into).collect(),
+                    });
+                    batch.end_of_sequence = Some(crate::envelope::EnumNs::Wsman);
+                    batch.context = Some(String::new());
+                } else {
+                    let Ok(mut open) = self.enumerations.lock() else {
+                        return fault("internal-error", relates, &machine, None);
+                    };
+                    batch.context = Some(open.open_snapshot(user, 0, timeout, Some(items)));
+                }
+                let body = Body::EnumerateResponse(crate::envelope::EnumerateResponse(batch));
+                return (200, response(action::ENUMERATE_RESPONSE, relates, body));
+            }
+            // Pull and Release work on any context, whatever it enumerates.
+            return self.collection(env, act, user);
+        }
+        let Some(k) = key(env.header().selector_set()) else {
+            return fault(
+                "insufficient-selectors",
+                relates,
+                &machine,
+                Some("Listeners are selected by Address and Transport."),
+            );
+        };
+        let mut model = current.model.clone();
+        let index = find(&model, &k);
+        let (status, reply) = match (act, index) {
+            (action::GET, Some(i)) => {
+                let body = Body::Other(vec![to_element(&model.listeners[i]).into()]);
+                return (200, response(action::GET_RESPONSE, relates, body));
+            }
+            (action::CREATE, Some(_)) => return fault("already-exists", relates, &machine, None),
+            (action::CREATE, None) => match from_create(&model, &k, body_element.as_ref()) {
+                Ok(l) => {
+                    model.listeners.push(l);
+                    let set =
+                        crate::envelope::SelectorSet::of(&[("Address", &k.0), ("Transport", &k.1)]);
+                    let params =
+                        crate::xml::Element::new(QName::new(ns::ADDRESSING, "ReferenceParameters"))
+                            .child(crate::xml::Element::with_text(
+                                QName::new(ns::WSMAN, "ResourceURI"),
+                                super::listeners::LISTENER_URI,
+                            ))
+                            .child(crate::envelope::HeaderBlock::SelectorSet(set).to_element());
+                    let created = ResourceCreated(Epr {
+                        attrs: Vec::new(),
+                        address: Text::new(ns::ANONYMOUS),
+                        reference_parameters: Some(params),
+                    });
+                    (
+                        200,
+                        response(
+                            action::CREATE_RESPONSE,
+                            relates,
+                            Body::ResourceCreated(created),
+                        ),
+                    )
+                }
+                Err((c, m)) => return fault(c, relates, &machine, Some(&m)),
+            },
+            (action::PUT, Some(i)) => {
+                let Some(b) = body_element.as_ref() else {
+                    return fault("schema-validation", relates, &machine, None);
+                };
+                if let Err((c, m)) = apply(&mut model.listeners[i], b) {
+                    return fault(c, relates, &machine, Some(&m));
+                }
+                if let Err(e) = crate::config::validate_listener(&model.listeners[i]) {
+                    return fault("invalid-parameter", relates, &machine, Some(&e.to_string()));
+                }
+                let body = Body::Other(vec![to_element(&model.listeners[i]).into()]);
+                (200, response(action::PUT_RESPONSE, relates, body))
+            }
+            (action::DELETE, Some(i)) => {
+                model.listeners.remove(i);
+                (200, response(action::DELETE_RESPONSE, relates, Body::Empty))
+            }
+            (action::GET | action::PUT | action::DELETE, None) => {
+                return fault("resource-not-found", relates, &machine, None);
+            }
+            _ => return fault("action-not-supported", relates, &machine, None),
+        };
+        self.commit(model, relates, &machine)
+            .map(|()| (status, reply))
+            .unwrap_or_else(|f| *f)
+    }
+
+    /// Persists and installs a changed model.
+    fn commit(
+        &self,
+        model: crate::config::Config,
+        relates: Option<&str>,
+        machine: &str,
+    ) -> Result<(), Box<(u16, Envelope)>> {
+        let mut next = (*self.config()).clone();
+        next.model = model;
+        if let Some(path) = &next.store
+            && let Err(e) = crate::config::save(path, &next.model)
+        {
+            return Err(Box::new(fault(
+                "internal-error",
+                relates,
+                machine,
+                Some(&format!("The configuration could not be saved: {e}")),
+            )));
+        }
+        if let Ok(mut slot) = self.config.write() {
+            *slot = Arc::new(next);
+        }
+        Ok(())
     }
 
     fn create_shell(&self, env: &Envelope, user: &str) -> (u16, Envelope) {
