@@ -288,3 +288,47 @@ fn killed_mid_put_the_config_file_is_old_or_new() {
     assert!(n + 1 >= 20 && n <= last, "{hosts} after {last} Puts");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn start_tls(sets: &[&str]) -> (Running, String) {
+    let mut config = ServerConfig {
+        users: vec![User::new("vagrant", PASSWORD)],
+        ..ServerConfig::default()
+    };
+    for s in sets {
+        config.set(s).unwrap();
+    }
+    let tls = wsman_harness::server::tls::Tls::self_signed().unwrap();
+    let thumb = tls.thumbprint.clone();
+    let r = wsman_harness::server::http::spawn_tls(
+        Service::new(config),
+        "127.0.0.1:0".parse().unwrap(),
+        tls,
+    )
+    .unwrap();
+    (r, thumb)
+}
+
+#[test]
+fn https_with_channel_binding_under_each_hardening_level() {
+    let (strict, thumb) = start_tls(&["service/auth/CbtHardeningLevel=Strict"]);
+    assert_eq!(thumb.len(), 40);
+    assert!(thumb.chars().all(|c| c.is_ascii_hexdigit()));
+    assert!(strict.url().starts_with("https://"));
+    python(
+        "pywinrm_https.py",
+        &[&strict.url(), "vagrant", PASSWORD, "yes", "ok"],
+    );
+    python(
+        "pywinrm_https.py",
+        &[&strict.url(), "vagrant", PASSWORD, "no", "refused"],
+    );
+    let (relaxed, _) = start_tls(&[]);
+    python(
+        "pywinrm_https.py",
+        &[&relaxed.url(), "vagrant", PASSWORD, "no", "ok"],
+    );
+    python(
+        "pywinrm_https.py",
+        &[&relaxed.url(), "vagrant", PASSWORD, "yes", "ok"],
+    );
+}

@@ -14,6 +14,15 @@ pub struct ServeArgs {
     /// Address to listen on (HTTP).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5985")]
     pub listen: SocketAddr,
+    /// Also serve HTTPS on this address.
+    #[arg(long, value_name = "ADDR")]
+    pub https_listen: Option<SocketAddr>,
+    /// PEM certificate (chain) for HTTPS; without it a self-signed one is generated.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+    /// PEM private key for `--cert`.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
     /// An account, `NAME:PASSWORD` (repeatable). Only the NT hash is kept.
     #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
     pub users: Vec<UserArg>,
@@ -94,24 +103,76 @@ pub fn run(args: &ServeArgs) -> u8 {
             return exit::FAILURE;
         }
     };
+    let tls = match (&args.https_listen, &args.cert, &args.key) {
+        (None, ..) => None,
+        (Some(_), Some(c), Some(k)) => Some(crate::server::tls::Tls::from_pem(c, k)),
+        (Some(_), ..) => Some(crate::server::tls::Tls::self_signed()),
+    };
+    let tls = match tls.transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     rt.block_on(async {
-        let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        let service = Arc::new(Service::new(config));
+        let prefix = service.config().url_prefix.clone();
+        let bind = |addr: SocketAddr| async move {
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))
+        };
+        let http = match bind(args.listen).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("error: cannot listen on {}: {e}", args.listen);
+                eprintln!("error: {e}");
                 return exit::FAILURE;
             }
         };
-        let addr = listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        println!("listening on http://{addr}/{}", config.url_prefix);
-        let service = Arc::new(Service::new(config));
-        crate::server::http::serve(listener, service, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await;
+        println!(
+            "listening on http://{}/{prefix}",
+            http.local_addr().map(|a| a.to_string()).unwrap_or_default()
+        );
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut tasks = Vec::new();
+        if let (Some(addr), Some(tls)) = (args.https_listen, tls) {
+            let l = match bind(addr).await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::FAILURE;
+                }
+            };
+            println!(
+                "listening on https://{}/{prefix} (CertificateThumbprint {})",
+                l.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+                tls.thumbprint
+            );
+            let mut rx = stop_rx.clone();
+            tasks.push(tokio::spawn(crate::server::http::serve(
+                l,
+                service.clone(),
+                Some(tls),
+                async move {
+                    let _ = rx.changed().await;
+                },
+            )));
+        }
+        let mut rx = stop_rx.clone();
+        tasks.push(tokio::spawn(crate::server::http::serve(
+            http,
+            service.clone(),
+            None,
+            async move {
+                let _ = rx.changed().await;
+            },
+        )));
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop_tx.send(true);
+        for t in tasks {
+            let _ = t.await;
+        }
         eprintln!("stopped");
         exit::OK
     })

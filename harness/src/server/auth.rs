@@ -7,7 +7,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 
 use super::ServerConfig;
 use crate::auth::header::{AuthValue, parse_credentials};
-use crate::auth::ntlm::{AwaitingAuthenticate, Server, ServerOptions, Session, crypto::nt_hash};
+use crate::auth::ntlm::{
+    AwaitingAuthenticate, CbtPolicy, Server, ServerOptions, Session, crypto::nt_hash,
+};
 use crate::auth::spnego::{NegState, NegTokenResp, Oid, Token};
 
 /// How the client wrapped its NTLM tokens; answers mirror it.
@@ -67,12 +69,14 @@ impl ConnAuth {
     }
 
     /// Judges one request's `Authorization` header (or its absence).
+    /// `tls_bindings` is the channel binding of the TLS certificate on HTTPS, `None` on HTTP.
     pub fn authorize(
         &mut self,
         authorization: Option<&str>,
         config: &ServerConfig,
-        https: bool,
+        tls_bindings: Option<[u8; 16]>,
     ) -> Decision {
+        let https = tls_bindings.is_some();
         let deny = || Decision::Unauthorized(Self::offers(config));
         let Some(value) = authorization else {
             return match self {
@@ -90,7 +94,7 @@ impl ConnAuth {
             return self.basic(&creds, config, https).unwrap_or_else(deny);
         }
         if (creds.is("Negotiate") || creds.is("NTLM")) && config.negotiate() {
-            return self.ntlm(&creds, config).unwrap_or_else(deny);
+            return self.ntlm(&creds, config, tls_bindings).unwrap_or_else(deny);
         }
         deny()
     }
@@ -114,7 +118,12 @@ impl ConnAuth {
         })
     }
 
-    fn ntlm(&mut self, creds: &AuthValue, config: &ServerConfig) -> Option<Decision> {
+    fn ntlm(
+        &mut self,
+        creds: &AuthValue,
+        config: &ServerConfig,
+        tls_bindings: Option<[u8; 16]>,
+    ) -> Option<Decision> {
         let token = creds.token_bytes()?.ok()?;
         let (wrap, inner, spnego) = if token.starts_with(b"NTLMSSP\0") {
             (Wrap::Raw, token, None)
@@ -125,9 +134,16 @@ impl ConnAuth {
         let msg_type = inner.get(8).copied()?;
         match (msg_type, std::mem::take(self)) {
             (1, _) => {
+                let cbt = match config.model.get("Service/Auth/CbtHardeningLevel") {
+                    Some("None") => CbtPolicy::None,
+                    Some("Strict") => CbtPolicy::Strict,
+                    _ => CbtPolicy::Relaxed,
+                };
                 let opts = ServerOptions {
                     computer: config.machine.clone(),
                     domain: config.machine.clone(),
+                    cbt,
+                    expected_bindings: tls_bindings,
                     ..ServerOptions::default()
                 };
                 let (state, challenge) = Server::new(opts).challenge(&inner).ok()?;

@@ -13,6 +13,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use super::auth::{ConnAuth, Decision};
+use super::tls::Tls;
 use super::{Deviation, RequestContext, Service};
 use crate::auth::encrypted_body::EncryptedBody;
 use crate::auth::message_security::{SOAP_UTF8, seal_ntlm, unseal_ntlm};
@@ -26,14 +27,20 @@ pub struct Running {
     pub addr: SocketAddr,
     /// The service (for inspection in tests).
     pub service: Arc<Service>,
+    https: bool,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
-    /// `http://ADDR/PREFIX`.
+    /// `http://ADDR/PREFIX` (or `https://` for a TLS listener).
     pub fn url(&self) -> String {
-        format!("http://{}/{}", self.addr, self.service.config().url_prefix)
+        let scheme = if self.https { "https" } else { "http" };
+        format!(
+            "{scheme}://{}/{}",
+            self.addr,
+            self.service.config().url_prefix
+        )
     }
 
     /// Stops the server and waits for it.
@@ -59,6 +66,16 @@ impl Drop for Running {
 
 /// Starts a server on its own runtime thread (for tests and embedding); `addr` may use port 0.
 pub fn spawn(service: Service, addr: SocketAddr) -> std::io::Result<Running> {
+    spawn_with(service, addr, None)
+}
+
+/// Like [`spawn`], serving HTTPS with `tls`.
+pub fn spawn_tls(service: Service, addr: SocketAddr, tls: Tls) -> std::io::Result<Running> {
+    spawn_with(service, addr, Some(tls))
+}
+
+fn spawn_with(service: Service, addr: SocketAddr, tls: Option<Tls>) -> std::io::Result<Running> {
+    let https = tls.is_some();
     let listener = std::net::TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
@@ -82,7 +99,7 @@ pub fn spawn(service: Service, addr: SocketAddr) -> std::io::Result<Running> {
             rt.block_on(async move {
                 match TcpListener::from_std(listener) {
                     Ok(l) => {
-                        serve(l, svc, async {
+                        serve(l, svc, tls, async {
                             let _ = rx.await;
                         })
                         .await
@@ -94,15 +111,17 @@ pub fn spawn(service: Service, addr: SocketAddr) -> std::io::Result<Running> {
     Ok(Running {
         addr,
         service,
+        https,
         stop: Some(tx),
         thread: Some(thread),
     })
 }
 
-/// Serves connections until `shutdown` completes.
+/// Serves connections until `shutdown` completes; over TLS when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
     service: Arc<Service>,
+    tls: Option<Tls>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
@@ -118,14 +137,32 @@ pub async fn serve(
             },
         };
         let svc = service.clone();
-        let conn = Arc::new(Mutex::new(ConnAuth::default()));
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let handler =
-                hyper::service::service_fn(move |req| handle(req, svc.clone(), conn.clone()));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), handler)
-                .await;
+            let conn = Arc::new(Mutex::new(ConnAuth::default()));
+            let bindings = tls.as_ref().map(|t| t.bindings);
+            let handler = hyper::service::service_fn(move |req| {
+                handle(req, svc.clone(), conn.clone(), bindings)
+            });
+            let mut http = hyper::server::conn::http1::Builder::new();
+            let _ = match tls {
+                None => {
+                    http.keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), handler)
+                        .await
+                }
+                Some(t) => match t.acceptor.accept(stream).await {
+                    Ok(s) => {
+                        http.keep_alive(true)
+                            .serve_connection(TokioIo::new(s), handler)
+                            .await
+                    }
+                    Err(e) => {
+                        eprintln!("wsman-harness serve: TLS handshake failed: {e}");
+                        return;
+                    }
+                },
+            };
         });
     }
 }
@@ -140,6 +177,7 @@ async fn handle(
     req: Request<Incoming>,
     service: Arc<Service>,
     conn: Arc<Mutex<ConnAuth>>,
+    tls_bindings: Option<[u8; 16]>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let config = service.config();
     if req.method() != Method::POST {
@@ -207,7 +245,7 @@ async fn handle(
         ));
     }
     let decision = match conn.lock() {
-        Ok(mut c) => c.authorize(authorization.as_deref(), &config, false),
+        Ok(mut c) => c.authorize(authorization.as_deref(), &config, tls_bindings),
         Err(_) => return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR)),
     };
     let (user, final_token) = match decision {
@@ -247,7 +285,12 @@ async fn handle(
         // The empty POST clients send to finish the handshake before encrypting.
         return Ok(soap(200, Vec::new(), String::new(), final_token));
     }
-    if !encrypted && !config.allow_unencrypted() && !config.deviates(Deviation::AcceptUnencrypted) {
+    // Over HTTPS the TLS channel protects plain bodies (MS-WSMV 2.2.4.36).
+    if !encrypted
+        && tls_bindings.is_none()
+        && !config.allow_unencrypted()
+        && !config.deviates(Deviation::AcceptUnencrypted)
+    {
         eprintln!("wsman-harness serve: refused an unencrypted body (AllowUnencrypted=false)");
         return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
     }

@@ -15,6 +15,7 @@ mod listeners;
 mod reply;
 mod service;
 mod shell;
+pub mod tls;
 
 pub use deviation::{ALL as DEVIATIONS, Deviation};
 pub use enumeration::PROCESS_URI;
