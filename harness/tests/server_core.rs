@@ -347,3 +347,16 @@ fn every_recorded_and_mutated_envelope_gets_an_answer_not_a_panic() {
     }
     assert!(n > 1500);
 }
+
+#[test]
+fn max_connections_bounds_requests_in_flight() {
+    let mut c = ServerConfig::default();
+    c.set("Service/MaxConnections=2").unwrap();
+    let s = Service::new(c);
+    let a = s.admit().expect("first");
+    let b = s.admit().expect("second");
+    assert!(s.admit().is_none(), "a third request in flight is refused");
+    drop(a);
+    assert!(s.admit().is_some(), "a finished request frees its place");
+    drop(b);
+}

@@ -180,6 +180,10 @@ async fn handle(
     tls_bindings: Option<[u8; 16]>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let config = service.config();
+    // Beyond MaxConnections requests in flight the service refuses more (MS-WSMV 3.1.4.1.19).
+    let Some(_in_flight) = service.admit() else {
+        return Ok(empty(StatusCode::SERVICE_UNAVAILABLE));
+    };
     if req.method() != Method::POST {
         let mut r = empty(StatusCode::METHOD_NOT_ALLOWED);
         r.headers_mut()

@@ -20,7 +20,7 @@ pub mod tls;
 pub use deviation::{ALL as DEVIATIONS, Deviation};
 pub use enumeration::PROCESS_URI;
 pub use listeners::LISTENER_URI;
-pub use service::{Reply, RequestContext, Service};
+pub use service::{InFlight, Reply, RequestContext, Service};
 
 use std::path::PathBuf;
 

@@ -61,6 +61,16 @@ pub struct Service {
     config: std::sync::RwLock<Arc<ServerConfig>>,
     shells: Mutex<HashMap<String, Shell>>,
     enumerations: Mutex<super::enumeration::Enumerations>,
+    active: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts a request in flight for MaxConnections; released on drop.
+pub struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// The smallest MaxEnvelopeSize a client may ask for (MS-WSMV 3.1.4.1.7).
@@ -76,6 +86,7 @@ impl Service {
             config: std::sync::RwLock::new(Arc::new(config)),
             shells: Mutex::new(HashMap::new()),
             enumerations: Mutex::new(Default::default()),
+            active: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -85,6 +96,17 @@ impl Service {
             Ok(c) => c.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    /// Admits a request unless `Service/MaxConnections` requests are already in flight.
+    pub fn admit(&self) -> Option<InFlight<'_>> {
+        let limit = self.config().model.number("Service/MaxConnections") as usize;
+        let now = self
+            .active
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        let guard = InFlight(&self.active);
+        (now <= limit).then_some(guard)
     }
 
     /// Number of open shells (for tests and leak checks).
@@ -754,6 +776,7 @@ impl Service {
         let Ok(mut shells) = self.shells.lock() else {
             return fault("internal-error", relates, machine, None);
         };
+        expire_shells(&mut shells, &config);
         // Quotas in the order Windows applies them (MS-WSMV 3.1.4.5.2, 3.1.4.5.2.1).
         if !config.model.flag("Winrs/AllowRemoteShellAccess") {
             return fault("remote-shells-not-allowed", relates, machine, None);
@@ -774,15 +797,8 @@ impl Service {
         if mine == 0 && users.len() as u64 >= config.model.number("Winrs/MaxConcurrentUsers") {
             return fault("quota-max-shell-users", relates, machine, None);
         }
-        {
-            shells.insert(
-                id.clone(),
-                Shell {
-                    owner: user.to_owned(),
-                    ..Shell::default()
-                },
-            );
-        }
+        shells.insert(id.clone(), Shell::new(user));
+        drop(shells);
         let mut params =
             crate::xml::Element::new(QName::new(ns::ADDRESSING, "ReferenceParameters"));
         params = params.child(crate::xml::Element::with_text(
@@ -834,6 +850,10 @@ impl Service {
         let Ok(mut shells) = self.shells.lock() else {
             return fault("internal-error", relates, machine, None);
         };
+        expire_shells(&mut shells, &config);
+        if let Some(s) = shells.get_mut(&id) {
+            s.last_used = std::time::Instant::now();
+        }
         // Another user's shell is as invisible as a missing one.
         if shells
             .get(&id)
@@ -843,6 +863,13 @@ impl Service {
         }
         f(&mut shells, &id)
     }
+}
+
+/// Deletes shells idle longer than Winrs/IdleTimeout or older than Winrs/MaxShellRunTime.
+fn expire_shells(shells: &mut HashMap<String, Shell>, config: &ServerConfig) {
+    let ms = |p: &str| std::time::Duration::from_millis(config.model.number(p));
+    let (idle, max_run) = (ms("Winrs/IdleTimeout"), ms("Winrs/MaxShellRunTime"));
+    shells.retain(|_, s| s.alive(idle, max_run));
 }
 
 /// Drains up to `budget` bytes of output; Done with the exit code once all is drained.

@@ -7,6 +7,7 @@
 //! anything else fails like cmd.exe does (code 1, message on stderr).
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 /// One command's state.
 #[derive(Debug, Default)]
@@ -24,12 +25,35 @@ pub struct Command {
 }
 
 /// One shell.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Shell {
     /// The owner (authenticated user).
     pub owner: String,
     /// Commands by id.
     pub commands: HashMap<String, Command>,
+    /// When the shell was created (MaxShellRunTime counts from here).
+    pub created: Instant,
+    /// Last request that touched the shell (IdleTimeout counts from here).
+    pub last_used: Instant,
+}
+
+impl Shell {
+    /// A new shell for a user.
+    pub fn new(owner: &str) -> Self {
+        let now = Instant::now();
+        Self {
+            owner: owner.to_owned(),
+            commands: HashMap::new(),
+            created: now,
+            last_used: now,
+        }
+    }
+
+    /// True while neither IdleTimeout nor MaxShellRunTime (0: unlimited) has run out
+    /// (MS-WSMV 3.1.4.1.31.7-8: the service deletes such shells).
+    pub fn alive(&self, idle: Duration, max_run: Duration) -> bool {
+        self.last_used.elapsed() < idle && (max_run.is_zero() || self.created.elapsed() < max_run)
+    }
 }
 
 /// Starts a command line in a shell.
@@ -97,6 +121,20 @@ impl Command {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shells_expire_when_idle_or_too_old() {
+        let s = Shell::new("u");
+        let long = Duration::from_secs(3600);
+        assert!(s.alive(long, long));
+        assert!(
+            s.alive(long, Duration::ZERO),
+            "MaxShellRunTime 0 means unlimited"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(!s.alive(Duration::from_millis(1), long), "idle too long");
+        assert!(!s.alive(long, Duration::from_millis(1)), "ran too long");
+    }
 
     #[test]
     fn built_ins_behave_like_cmd() {
