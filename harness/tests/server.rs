@@ -332,3 +332,57 @@ fn https_with_channel_binding_under_each_hardening_level() {
         &[&relaxed.url(), "vagrant", PASSWORD, "yes", "ok"],
     );
 }
+
+/// The request log names requests, never credentials, tokens or bodies.
+#[test]
+fn the_request_log_carries_no_secrets() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wsman-harness"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--user",
+            &format!("vagrant:{PASSWORD}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().trim_start_matches("listening on ").to_owned();
+    python(
+        "pywinrm_flows.py",
+        &[&url, "vagrant", PASSWORD, "ntlm", "always"],
+    );
+    child.kill().unwrap();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    let _ = child.wait();
+    assert!(
+        log.lines()
+            .filter(|l| l.contains("request") && l.contains("status=200"))
+            .count()
+            >= 5,
+        "{log}"
+    );
+    for secret in [
+        PASSWORD,
+        "Authorization",
+        "TlRMTVNT",
+        "Negotiate ",
+        "hello from pywinrm",
+        "aGVsbG8",
+    ] {
+        assert!(!log.contains(secret), "the log holds {secret:?}");
+    }
+}

@@ -32,6 +32,9 @@ pub struct ServeArgs {
     /// Configuration file: loaded at start when it exists, rewritten atomically after every Put.
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Do not log each request.
+    #[arg(long)]
+    pub quiet: bool,
     /// Break one rule on purpose (repeatable); `--deviate help` lists the switches.
     #[arg(long = "deviate", value_name = "NAME")]
     pub deviate: Vec<String>,
@@ -83,6 +86,15 @@ pub fn run(args: &ServeArgs) -> u8 {
         print!("{}", crate::server::Deviation::help());
         return exit::OK;
     }
+    // One line per request on stderr; bodies and credentials are never logged.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(if args.quiet {
+            tracing::Level::WARN
+        } else {
+            tracing::Level::INFO
+        })
+        .try_init();
     let config = match config(args) {
         Ok(c) => c,
         Err(e) => {

@@ -173,7 +173,39 @@ fn empty(status: StatusCode) -> Response<Full<Bytes>> {
     r
 }
 
+/// Handles one request and logs it: method, path, status, sizes, time, the authenticated user's
+/// name. Never bodies, never Authorization headers.
 async fn handle(
+    req: Request<Incoming>,
+    service: Arc<Service>,
+    conn: Arc<Mutex<ConnAuth>>,
+    tls_bindings: Option<[u8; 16]>,
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    use hyper::body::Body as _;
+    let start = std::time::Instant::now();
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let bytes_in = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("0")
+        .to_owned();
+    let response = handle_inner(req, service, conn, tls_bindings).await;
+    if let Ok(r) = &response {
+        tracing::info!(
+            %method,
+            path,
+            status = r.status().as_u16(),
+            bytes_in,
+            bytes_out = r.body().size_hint().exact().unwrap_or(0),
+            ms = start.elapsed().as_millis() as u64,
+            "request"
+        );
+    }
+    response
+}
+
+async fn handle_inner(
     req: Request<Incoming>,
     service: Arc<Service>,
     conn: Arc<Mutex<ConnAuth>>,
@@ -264,6 +296,7 @@ async fn handle(
         }
         Decision::Authenticated { user, final_token } => (user, final_token),
     };
+    tracing::debug!(user, "authenticated");
     let encrypted = content_type.to_ascii_lowercase().starts_with("multipart/");
     let plain = if encrypted {
         let Ok(mut c) = conn.lock() else {
