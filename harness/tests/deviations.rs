@@ -1,6 +1,8 @@
 //! Every `--deviate` switch breaks the rule it names, and only with the switch: each test runs
 //! the same exchange against a conforming server and a deviating one.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -275,37 +277,25 @@ fn hang_on_doctype() {
 
 #[test]
 fn crash_on_doctype() {
-    use std::io::BufRead;
     let run = |deviate: bool| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_wsman-harness"));
-        cmd.args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
+        let user = format!("vagrant:{PASSWORD}");
+        let mut args = vec![
             "--user",
-            &format!("vagrant:{PASSWORD}"),
-        ])
-        .args([
+            user.as_str(),
             "--set",
             "service/auth/Basic=true",
             "--set",
             "service/AllowUnencrypted=true",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null());
+        ];
         if deviate {
-            cmd.args(["--deviate", "crash-on-doctype"]);
+            args.extend(["--deviate", "crash-on-doctype"]);
         }
-        let mut child = cmd.spawn().unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .trim_start_matches("listening on http://")
-            .trim_end_matches("/wsman")
-            .to_owned();
+        let (mut child, url) = common::spawn_serve(
+            env!("CARGO_BIN_EXE_wsman-harness"),
+            &args,
+            std::process::Stdio::null(),
+        );
+        let addr = common::authority(&url);
         let mut s = TcpStream::connect(&addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let body = doctype_request();

@@ -2,6 +2,8 @@
 //! (pywinrm, pypsrp) completing cmd flows over Basic and over NTLM with message encryption.
 //! The Python clients are installed by `scripts/test` (and `.ci/run`); their absence fails.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -210,41 +212,25 @@ fn pypsrp_runs_processes_over_negotiate_with_encryption() {
 #[cfg(unix)]
 #[test]
 fn killed_mid_put_the_config_file_is_old_or_new() {
-    use std::io::BufRead;
     use std::process::Stdio;
     let dir = std::env::temp_dir().join(format!("wsman-harness-kill-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("winrm.toml");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wsman-harness"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--user",
-            &format!("vagrant:{PASSWORD}"),
-        ])
-        .args([
-            "--set",
-            "service/auth/Basic=true",
-            "--set",
-            "service/AllowUnencrypted=true",
-        ])
-        .arg("--config")
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: std::net::SocketAddr = line
-        .trim()
-        .trim_start_matches("listening on http://")
-        .trim_end_matches("/wsman")
-        .parse()
-        .unwrap();
+    let user = format!("vagrant:{PASSWORD}");
+    let config = file.display().to_string();
+    let args = [
+        "--user",
+        &user,
+        "--set",
+        "service/auth/Basic=true",
+        "--set",
+        "service/AllowUnencrypted=true",
+        "--config",
+        &config,
+    ];
+    let (mut child, url) =
+        common::spawn_serve(env!("CARGO_BIN_EXE_wsman-harness"), &args, Stdio::null());
+    let addr: std::net::SocketAddr = common::authority(&url).parse().unwrap();
     let put = move |i: usize| {
         let body = format!(
             "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" xmlns:w=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\"><s:Header><a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/Put</a:Action><a:MessageID>uuid:{i:08}-0000-0000-0000-000000000000</a:MessageID><a:ReplyTo><a:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo><w:ResourceURI>http://schemas.microsoft.com/wbem/wsman/1/config/client</w:ResourceURI></s:Header><s:Body><cfg:Client xmlns:cfg=\"http://schemas.microsoft.com/wbem/wsman/1/config\"><cfg:TrustedHosts>host{i}</cfg:TrustedHosts></cfg:Client></s:Body></s:Envelope>"
@@ -336,25 +322,13 @@ fn https_with_channel_binding_under_each_hardening_level() {
 /// The request log names requests, never credentials, tokens or bodies.
 #[test]
 fn the_request_log_carries_no_secrets() {
-    use std::io::BufRead;
     use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wsman-harness"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--user",
-            &format!("vagrant:{PASSWORD}"),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().trim_start_matches("listening on ").to_owned();
+    let user = format!("vagrant:{PASSWORD}");
+    let (mut child, url) = common::spawn_serve(
+        env!("CARGO_BIN_EXE_wsman-harness"),
+        &["--user", &user],
+        Stdio::piped(),
+    );
     python(
         "pywinrm_flows.py",
         &[&url, "vagrant", PASSWORD, "ntlm", "always"],

@@ -361,19 +361,10 @@ impl<'i> Cursor<'i> {
     /// declaration is checked against the detected encoding, DOCTYPE is refused.
     pub fn next_event(&mut self) -> Result<Ev<'i>, ParseError> {
         loop {
-            let offset = self.position();
-            let event = match self.reader.read_event() {
-                Ok(e) => e,
-                Err(e) => {
-                    let at = self.reader.error_position() as usize;
-                    return Err(self.error(at, ErrorKind::Syntax(e.to_string())));
-                }
-            };
+            let (offset, event) = self.read_raw()?;
             match event {
                 Event::Start(tag) => {
-                    self.enter(offset)?;
-                    self.check_declarations(&tag, offset)?;
-                    self.check_prefixes(&tag, offset)?;
+                    self.open_tag(&tag, false, offset)?;
                     return Ok(Ev::Start {
                         tag,
                         empty: false,
@@ -381,10 +372,7 @@ impl<'i> Cursor<'i> {
                     });
                 }
                 Event::Empty(tag) => {
-                    self.enter(offset)?;
-                    self.depth -= 1;
-                    self.check_declarations(&tag, offset)?;
-                    self.check_prefixes(&tag, offset)?;
+                    self.open_tag(&tag, true, offset)?;
                     return Ok(Ev::Start {
                         tag,
                         empty: true,
@@ -421,6 +409,33 @@ impl<'i> Cursor<'i> {
             },
             Err(e) => Err(self.error(offset, ErrorKind::Syntax(e.to_string()))),
         }
+    }
+
+    /// One tokenizer event with the offset it started at.
+    fn read_raw(&mut self) -> Result<(usize, Event<'i>), ParseError> {
+        let offset = self.position();
+        match self.reader.read_event() {
+            Ok(e) => Ok((offset, e)),
+            Err(e) => {
+                let at = self.reader.error_position() as usize;
+                Err(self.error(at, ErrorKind::Syntax(e.to_string())))
+            }
+        }
+    }
+
+    /// Depth accounting and every check a start tag gets, on any reading path.
+    fn open_tag(
+        &mut self,
+        tag: &BytesStart<'_>,
+        empty: bool,
+        offset: usize,
+    ) -> Result<(), ParseError> {
+        self.enter(offset)?;
+        if empty {
+            self.depth -= 1;
+        }
+        self.check_declarations(tag, offset)?;
+        self.check_prefixes(tag, offset)
     }
 
     fn enter(&mut self, offset: usize) -> Result<(), ParseError> {
@@ -671,27 +686,13 @@ impl<'i> Cursor<'i> {
         // nor copied.
         let mut depth = usize::from(!empty);
         while depth > 0 {
-            let offset = self.position();
-            let event = match self.reader.read_event() {
-                Ok(e) => e,
-                Err(e) => {
-                    let at = self.reader.error_position() as usize;
-                    return Err(self.error(at, ErrorKind::Syntax(e.to_string())));
-                }
-            };
+            let (offset, event) = self.read_raw()?;
             match event {
                 Event::Start(tag) => {
-                    self.enter(offset)?;
-                    self.check_declarations(&tag, offset)?;
-                    self.check_prefixes(&tag, offset)?;
+                    self.open_tag(&tag, false, offset)?;
                     depth += 1;
                 }
-                Event::Empty(tag) => {
-                    self.enter(offset)?;
-                    self.depth -= 1;
-                    self.check_declarations(&tag, offset)?;
-                    self.check_prefixes(&tag, offset)?;
-                }
+                Event::Empty(tag) => self.open_tag(&tag, true, offset)?,
                 Event::End(_) => {
                     self.depth = self.depth.saturating_sub(1);
                     depth -= 1;

@@ -13,6 +13,16 @@ use super::flags::Flags;
 /// Length of an NTLM message signature.
 pub const SIGNATURE_LEN: usize = 16;
 
+/// The sequence number of a well-formed signature (version 1, 16 bytes).
+fn parse_signature(signature: &[u8]) -> Result<u32, UnsealError> {
+    match signature {
+        [1, 0, 0, 0, _, _, _, _, _, _, _, _, a, b, c, d] => {
+            Ok(u32::from_le_bytes([*a, *b, *c, *d]))
+        }
+        _ => Err(UnsealError::Malformed),
+    }
+}
+
 /// One direction's keys and state.
 struct Half {
     sign_key: [u8; 16],
@@ -117,16 +127,21 @@ impl Session {
 
     /// Verifies a signature made by [`Session::sign`] on the other side (GSS_VerifyMIC).
     pub fn verify(&mut self, data: &[u8], signature: &[u8]) -> Result<(), UnsealError> {
-        if signature.len() != SIGNATURE_LEN || signature[..4] != 1u32.to_le_bytes() {
-            return Err(UnsealError::Malformed);
-        }
-        let got = u32::from_le_bytes(
-            signature[12..16]
-                .try_into()
-                .map_err(|_| UnsealError::Malformed)?,
-        );
+        let got = parse_signature(signature)?;
+        self.check_incoming(data, signature, got)
+    }
+
+    /// Checks a received signature over `plaintext` against the next incoming sequence number.
+    fn check_incoming(
+        &mut self,
+        plaintext: &[u8],
+        signature: &[u8],
+        got: u32,
+    ) -> Result<(), UnsealError> {
         let expected = self.incoming.seq;
-        let sig = self.incoming.signature(data, expected, self.key_exch());
+        let sig = self
+            .incoming
+            .signature(plaintext, expected, self.key_exch());
         if got != expected {
             return Err(UnsealError::Sequence { got, expected });
         }
@@ -150,24 +165,8 @@ impl Session {
     /// has advanced, as it does in every implementation, so a session that saw a bad message is
     /// of no further use.
     pub fn unseal(&mut self, data: &mut [u8], signature: &[u8]) -> Result<(), UnsealError> {
-        if signature.len() != SIGNATURE_LEN || signature[..4] != 1u32.to_le_bytes() {
-            return Err(UnsealError::Malformed);
-        }
-        let got = u32::from_le_bytes(
-            signature[12..16]
-                .try_into()
-                .map_err(|_| UnsealError::Malformed)?,
-        );
+        let got = parse_signature(signature)?;
         self.incoming.rc4.apply_keystream(data);
-        let expected = self.incoming.seq;
-        let sig = self.incoming.signature(data, expected, self.key_exch());
-        if got != expected {
-            return Err(UnsealError::Sequence { got, expected });
-        }
-        if sig[4..12] != signature[4..12] {
-            return Err(UnsealError::Checksum);
-        }
-        self.incoming.seq = expected.wrapping_add(1);
-        Ok(())
+        self.check_incoming(data, signature, got)
     }
 }
