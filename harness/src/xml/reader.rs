@@ -412,6 +412,7 @@ impl<'i> Cursor<'i> {
     }
 
     /// One tokenizer event with the offset it started at.
+    #[inline]
     fn read_raw(&mut self) -> Result<(usize, Event<'i>), ParseError> {
         let offset = self.position();
         match self.reader.read_event() {
@@ -438,6 +439,7 @@ impl<'i> Cursor<'i> {
         self.check_prefixes(tag, offset)
     }
 
+    #[inline]
     fn enter(&mut self, offset: usize) -> Result<(), ParseError> {
         self.depth += 1;
         self.seen_root = true;
@@ -454,6 +456,7 @@ impl<'i> Cursor<'i> {
 
     /// Refuses malformed attributes (names, syntax, entity references) and undeclared prefixes
     /// on an element without building names.
+    #[inline]
     pub fn check_prefixes(&self, tag: &BytesStart<'_>, offset: usize) -> Result<(), ParseError> {
         let name: &str = tag.name().into_inner();
         if !is_qname(name) {
@@ -507,6 +510,7 @@ impl<'i> Cursor<'i> {
 
     /// Namespace URIs are kept raw (as the resolver uses them), so a `"` or `<` in one could not
     /// be written back; neither may appear in a URI (RFC 3986), so such declarations are refused.
+    #[inline]
     fn check_declarations(&self, tag: &BytesStart<'_>, offset: usize) -> Result<(), ParseError> {
         if !tag.attributes_raw().contains("xmlns") {
             return Ok(());
