@@ -464,3 +464,107 @@ fn listeners_are_created_enumerated_changed_and_deleted() {
     );
     assert_eq!(s.config().model.listeners.len(), 1);
 }
+
+#[test]
+fn listening_on_follows_the_ip_filters() {
+    let s = service(&["Service/IPv6Filter="], 1);
+    assert!(
+        answer(
+            &s,
+            &listener_request(action::CREATE, "HTTP", listener_body(&[])),
+            "vagrant"
+        )
+        .fault()
+        .is_none()
+    );
+    let got = s
+        .handle(
+            &listener_request(action::GET, "HTTP", Body::Empty),
+            &ctx("vagrant"),
+        )
+        .body;
+    assert!(got.contains(">127.0.0.1<"), "{got}");
+    assert!(
+        !got.contains(">::1<"),
+        "a blank IPv6Filter admits no IPv6 address: {got}"
+    );
+}
+
+#[test]
+fn the_sample_collection_supports_put_create_and_delete() {
+    let s = service(&[], 3);
+    let with_handle = |act: &str, h: &str, body: Body| {
+        let hdr = Header::default()
+            .with(HeaderBlock::ResourceUri(Text::new(PROCESS_URI)))
+            .with(HeaderBlock::ReplyTo(Epr::anonymous()))
+            .with(HeaderBlock::Action(Text::new(act)))
+            .with(HeaderBlock::MessageId(Text::new(
+                wsman_harness::ids::new_message_id(),
+            )))
+            .with(HeaderBlock::SelectorSet(SelectorSet::of(&[("Handle", h)])));
+        answer(
+            &s,
+            &write(&Envelope::new(hdr, body), PrefixStyle::Windows).into_bytes(),
+            "vagrant",
+        )
+    };
+    let process = |name: &str| {
+        let q = |l: &str| wsman_harness::xml::QName::owned(PROCESS_URI, l);
+        Body::Other(vec![
+            wsman_harness::xml::Element::new(q("Win32_Process"))
+                .child(wsman_harness::xml::Element::with_text(q("Name"), name))
+                .into(),
+        ])
+    };
+    let put = with_handle(action::PUT, "1", process("renamed.exe"));
+    assert!(put.fault().is_none());
+    let got = with_handle(action::GET, "1", Body::Empty);
+    let Body::Other(parts) = &got.body else {
+        panic!()
+    };
+    assert!(
+        parts[0]
+            .element()
+            .unwrap()
+            .deep_text()
+            .contains("renamed.exe")
+    );
+    let created = answer(
+        &s,
+        &request(action::CREATE, PROCESS_URI, process("new.exe"), "153600"),
+        "vagrant",
+    );
+    let Body::ResourceCreated(rc) = created.body else {
+        panic!("{:?}", created.fault())
+    };
+    assert_eq!(rc.selector("Handle").as_deref(), Some("3"));
+    assert!(
+        with_handle(action::DELETE, "0", Body::Empty)
+            .fault()
+            .is_none()
+    );
+    assert_eq!(
+        fault_code(&with_handle(action::GET, "0", Body::Empty)).0,
+        "a:DestinationUnreachable"
+    );
+    // Enumeration sees the collection as changed: 3 generated - 1 deleted + 1 created.
+    let e = Enumerate {
+        optimize: true,
+        max_elements: Some("100".into()),
+        ..Enumerate::default()
+    };
+    let Body::EnumerateResponse(r) = answer(
+        &s,
+        &request(action::ENUMERATE, PROCESS_URI, Body::Enumerate(e), "153600"),
+        "vagrant",
+    )
+    .body
+    else {
+        panic!()
+    };
+    assert_eq!(r.0.item_count(), 3);
+    assert_eq!(
+        fault_code(&with_handle(action::PUT, "1", Body::Empty)).0,
+        "w:SchemaValidationError"
+    );
+}

@@ -187,6 +187,40 @@ pub fn ip_filter(v: &str, v6: bool) -> Result<String, GrammarError> {
     Ok(t.to_owned())
 }
 
+/// True when a valid IPv4Filter/IPv6Filter value admits `ip` (blank: none, `*`: all, else any
+/// of the ranges; `*` among ranges wins, as the Windows error text says).
+pub fn filter_allows(filter: &str, ip: std::net::IpAddr) -> bool {
+    let t = filter.trim();
+    if t.is_empty() {
+        return false;
+    }
+    if t.split(',').any(|i| i.trim() == "*") {
+        return true;
+    }
+    let value = |s: &str| -> Option<u128> {
+        let s = s.trim();
+        let s = s
+            .strip_prefix('[')
+            .and_then(|x| x.strip_suffix(']'))
+            .unwrap_or(s);
+        match (s.parse::<std::net::IpAddr>().ok()?, ip) {
+            (std::net::IpAddr::V4(a), std::net::IpAddr::V4(_)) => Some(u128::from(u32::from(a))),
+            (std::net::IpAddr::V6(a), std::net::IpAddr::V6(_)) => Some(u128::from(a)),
+            _ => None,
+        }
+    };
+    let me = match ip {
+        std::net::IpAddr::V4(a) => u128::from(u32::from(a)),
+        std::net::IpAddr::V6(a) => u128::from(a),
+    };
+    t.split(',').any(|item| match item.split_once('-') {
+        Some((lo, hi)) => {
+            matches!((value(lo), value(hi)), (Some(l), Some(h)) if l <= me && me <= h)
+        }
+        None => false,
+    })
+}
+
 /// An SDDL string (MS-DTYP 2.5.1), checked for structure: owner/group/DACL/SACL components,
 /// balanced ACEs of six `;`-separated fields.
 pub fn sddl(v: &str) -> Result<String, GrammarError> {
@@ -258,6 +292,20 @@ mod tests {
         assert!(trusted_hosts("*").is_ok() && trusted_hosts("*,").is_err());
         assert_eq!(trusted_hosts("good, b@d").unwrap_err().at, 7);
         assert!(trusted_hosts("999.1.1.1").is_err());
+    }
+
+    #[test]
+    fn filters_admit_addresses_in_their_ranges() {
+        let v4 = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(filter_allows("*", v4("127.0.0.1")));
+        assert!(!filter_allows("", v4("127.0.0.1")));
+        assert!(filter_allows(
+            "10.0.0.1-10.0.0.9, 127.0.0.1-127.0.0.1",
+            v4("127.0.0.1")
+        ));
+        assert!(!filter_allows("10.0.0.1-10.0.0.9", v4("127.0.0.1")));
+        assert!(filter_allows("::1-::1", v4("::1")));
+        assert!(!filter_allows("::2-::ffff", v4("::1")));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-pub use grammar::GrammarError;
+pub use grammar::{GrammarError, filter_allows};
 pub use store::{load, save};
 pub use wire::{CONFIG_URI, apply_put, resource_path, to_element};
 

@@ -4,7 +4,7 @@
 //! size, contexts that expire after EnumerationTimeoutms without a Pull (MS-WSMV 3.1.4.1.36), and
 //! EndOfSequence/empty context in the WS-Man namespace for optimized enumerations.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::envelope::{EnumNs, EnumerationBatch, Items};
@@ -83,6 +83,52 @@ impl Enumerations {
     }
 }
 
+/// Changes made to the sample collection by Put, Create and Delete (the generated instances
+/// stay as they are underneath).
+#[derive(Debug, Default)]
+pub struct Overlay {
+    changed: HashMap<usize, Element>,
+    deleted: HashSet<usize>,
+    created: usize,
+}
+
+impl Overlay {
+    /// Number of slots (generated plus created); deleted ones still count as slots.
+    pub fn slots(&self, base: usize) -> usize {
+        base + self.created
+    }
+
+    /// Instance `i`, if it exists.
+    pub fn get(&self, i: usize, base: usize) -> Option<Element> {
+        if self.deleted.contains(&i) {
+            return None;
+        }
+        self.changed
+            .get(&i)
+            .cloned()
+            .or_else(|| (i < base).then(|| item(i)))
+    }
+
+    /// Replaces instance `i`.
+    pub fn put(&mut self, i: usize, e: Element) {
+        self.changed.insert(i, e);
+    }
+
+    /// Adds an instance; returns its handle.
+    pub fn create(&mut self, base: usize, e: Element) -> usize {
+        let i = self.slots(base);
+        self.changed.insert(i, e);
+        self.created += 1;
+        i
+    }
+
+    /// Deletes instance `i`.
+    pub fn delete(&mut self, i: usize) {
+        self.deleted.insert(i);
+        self.changed.remove(&i);
+    }
+}
+
 /// Instance `i` of the collection.
 pub fn item(i: usize) -> Element {
     let name = |l: &str| QName::owned(PROCESS_URI, l);
@@ -107,32 +153,25 @@ pub fn item(i: usize) -> Element {
     e
 }
 
-/// Fills a batch from `next`: at most `max_elements` items and `budget` bytes of items.
-/// Returns the batch and the index after the last item sent.
-pub fn fill(
-    next: usize,
-    total: usize,
-    max_elements: usize,
-    budget: usize,
-    ns: EnumNs,
-) -> (EnumerationBatch, usize) {
-    fill_from(next, total, max_elements, budget, ns, item)
-}
-
-/// [`fill`] over any item source.
+/// Fills a batch from `next`: at most `max_elements` items and `budget` bytes of items, taken
+/// from `source` (which skips missing slots). Returns the batch and the index after the last slot
+/// read.
 pub fn fill_from(
     next: usize,
     total: usize,
     max_elements: usize,
     budget: usize,
     ns: EnumNs,
-    source: impl Fn(usize) -> Element,
+    source: impl Fn(usize) -> Option<Element>,
 ) -> (EnumerationBatch, usize) {
     let mut items = Vec::new();
     let mut used = 0;
     let mut i = next;
     while i < total && items.len() < max_elements {
-        let e = source(i);
+        let Some(e) = source(i) else {
+            i += 1;
+            continue;
+        };
         // Size of the item as written, to stay inside the client's MaxEnvelopeSize.
         let mut w = crate::xml::XmlWriter::new(crate::xml::PrefixStyle::Windows);
         w.element(&e);

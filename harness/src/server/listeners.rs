@@ -14,8 +14,9 @@ fn name(local: &str) -> QName {
     QName::owned(LISTENER_URI, local)
 }
 
-/// The wire element of a listener. ListeningOn is computed from the address.
-pub fn to_element(l: &Listener) -> Element {
+/// The wire element of a listener. ListeningOn is computed from the address and the service's
+/// IPv4Filter/IPv6Filter.
+pub fn to_element(l: &Listener, config: &Config) -> Element {
     let mut e = Element::new(name("Listener"))
         .attr(Attribute::qualified(QName::new(ns::XML, "lang"), "en-US"));
     e.prefix = Some("cfg".into());
@@ -32,19 +33,31 @@ pub fn to_element(l: &Listener) -> Element {
     for (n, v) in fields {
         e = e.child(Element::with_text(name(n), v));
     }
-    for ip in listening_on(&l.address) {
+    for ip in listening_on(&l.address, config) {
         e = e.child(Element::with_text(name("ListeningOn"), ip));
     }
     e
 }
 
 /// The addresses a listener binds: loopback for `*` (the reference server only ever listens
-/// there), the address itself for `IP:`.
-fn listening_on(address: &str) -> Vec<String> {
-    match address.strip_prefix("IP:") {
+/// there), the address itself for `IP:`; only those the IP filters admit (MS-WSMV 2.2.4.36).
+fn listening_on(address: &str, config: &Config) -> Vec<String> {
+    let candidates = match address.strip_prefix("IP:") {
         Some(ip) => vec![ip.to_owned()],
         None => vec!["127.0.0.1".into(), "::1".into()],
-    }
+    };
+    candidates
+        .into_iter()
+        .filter(|a| match a.parse::<std::net::IpAddr>() {
+            Ok(ip @ std::net::IpAddr::V4(_)) => {
+                crate::config::filter_allows(config.get("Service/IPv4Filter").unwrap_or("*"), ip)
+            }
+            Ok(ip) => {
+                crate::config::filter_allows(config.get("Service/IPv6Filter").unwrap_or("*"), ip)
+            }
+            Err(_) => false,
+        })
+        .collect()
 }
 
 /// The (Address, Transport) selectors, with Transport upper-cased; `None` when either is missing.

@@ -61,6 +61,8 @@ pub struct Service {
     config: std::sync::RwLock<Arc<ServerConfig>>,
     shells: Mutex<HashMap<String, Shell>>,
     enumerations: Mutex<super::enumeration::Enumerations>,
+    /// Always locked after `enumerations` when both are needed.
+    instances: Mutex<super::enumeration::Overlay>,
     active: std::sync::atomic::AtomicUsize,
 }
 
@@ -86,6 +88,7 @@ impl Service {
             config: std::sync::RwLock::new(Arc::new(config)),
             shells: Mutex::new(HashMap::new()),
             enumerations: Mutex::new(Default::default()),
+            instances: Mutex::new(Default::default()),
             active: std::sync::atomic::AtomicUsize::new(0),
         }
     }
@@ -482,12 +485,12 @@ impl Service {
 
     /// Get, Enumerate, Pull and Release on the sample collection.
     fn collection(&self, env: &Envelope, act: &str, user: &str) -> (u16, Envelope) {
-        use super::enumeration::fill;
+        use super::enumeration::fill_from;
         use crate::envelope::{EnumNs, EnumerateResponse, PullResponse};
         let relates = env.message_id();
         let config = self.config();
         let machine = config.machine.clone();
-        let total = config.collection_size;
+        let base = config.collection_size;
         let batch_max = if config.deviates(Deviation::NoClampMaxElements) {
             usize::MAX
         } else {
@@ -511,27 +514,83 @@ impl Service {
         let Ok(mut open) = self.enumerations.lock() else {
             return fault("internal-error", relates, &machine, None);
         };
+        let Ok(mut instances) = self.instances.lock() else {
+            return fault("internal-error", relates, &machine, None);
+        };
+        let total = instances.slots(base);
         match (act, &env.body) {
-            (action::GET, _) => {
+            (action::GET | action::PUT | action::DELETE, _) => {
                 let id = env
                     .header()
                     .selector_set()
-                    .and_then(|s| s.get("Handle").or_else(|| s.get("ProcessId")));
-                match id
-                    .and_then(|h| h.trim().parse::<usize>().ok())
-                    .filter(|i| *i < total)
-                {
-                    Some(i) => (
-                        200,
-                        response(
-                            action::GET_RESPONSE,
+                    .and_then(|s| s.get("Handle").or_else(|| s.get("ProcessId")))
+                    .and_then(|h| h.trim().parse::<usize>().ok());
+                let Some(i) = id.filter(|i| instances.get(*i, base).is_some()) else {
+                    return fault("resource-not-found", relates, &machine, None);
+                };
+                match act {
+                    action::GET => {
+                        let body =
+                            Body::Other(vec![instances.get(i, base).unwrap_or_default().into()]);
+                        (200, response(action::GET_RESPONSE, relates, body))
+                    }
+                    action::PUT => match process_body(&env.body) {
+                        Some(e) => {
+                            instances.put(i, e.clone());
+                            (
+                                200,
+                                response(
+                                    action::PUT_RESPONSE,
+                                    relates,
+                                    Body::Other(vec![e.into()]),
+                                ),
+                            )
+                        }
+                        None => fault(
+                            "schema-validation",
                             relates,
-                            Body::Other(vec![super::enumeration::item(i).into()]),
+                            &machine,
+                            Some("Put needs one Win32_Process element."),
                         ),
-                    ),
-                    None => fault("resource-not-found", relates, &machine, None),
+                    },
+                    _ => {
+                        instances.delete(i);
+                        (200, response(action::DELETE_RESPONSE, relates, Body::Empty))
+                    }
                 }
             }
+            (action::CREATE, _) => match process_body(&env.body) {
+                Some(e) => {
+                    let i = instances.create(base, e);
+                    let set = crate::envelope::SelectorSet::of(&[("Handle", &i.to_string())]);
+                    let params =
+                        crate::xml::Element::new(QName::new(ns::ADDRESSING, "ReferenceParameters"))
+                            .child(crate::xml::Element::with_text(
+                                QName::new(ns::WSMAN, "ResourceURI"),
+                                super::enumeration::PROCESS_URI,
+                            ))
+                            .child(crate::envelope::HeaderBlock::SelectorSet(set).to_element());
+                    let created = ResourceCreated(Epr {
+                        attrs: Vec::new(),
+                        address: Text::new(ns::ANONYMOUS),
+                        reference_parameters: Some(params),
+                    });
+                    (
+                        200,
+                        response(
+                            action::CREATE_RESPONSE,
+                            relates,
+                            Body::ResourceCreated(created),
+                        ),
+                    )
+                }
+                None => fault(
+                    "schema-validation",
+                    relates,
+                    &machine,
+                    Some("Create needs one Win32_Process element."),
+                ),
+            },
             (action::ENUMERATE, Body::Enumerate(e)) => {
                 if e.filter.is_some() {
                     return fault("cannot-process-filter", relates, &machine, None);
@@ -555,7 +614,9 @@ impl Service {
                     );
                 };
                 let mut batch = if e.optimize {
-                    let (mut b, next) = fill(0, total, max, budget, EnumNs::Wsman);
+                    let (mut b, next) = fill_from(0, total, max, budget, EnumNs::Wsman, |i| {
+                        instances.get(i, base)
+                    });
                     // Windows sends an empty context when everything fit.
                     b.context = Some(if next >= total {
                         String::new()
@@ -592,15 +653,17 @@ impl Service {
                     );
                 };
                 let (mut batch, next) = match &ctx.snapshot {
-                    Some(items) => super::enumeration::fill_from(
+                    Some(items) => fill_from(
                         ctx.next,
                         items.len(),
                         max,
                         budget,
                         EnumNs::Enumeration,
-                        |i| items[i].clone(),
+                        |i| Some(items[i].clone()),
                     ),
-                    None => fill(ctx.next, total, max, budget, EnumNs::Enumeration),
+                    None => fill_from(ctx.next, total, max, budget, EnumNs::Enumeration, |i| {
+                        instances.get(i, base)
+                    }),
                 };
                 let total = ctx.snapshot.as_ref().map_or(total, Vec::len);
                 if next < total {
@@ -648,7 +711,12 @@ impl Service {
         };
         if matches!(act, action::ENUMERATE | action::PULL | action::RELEASE) {
             if let Body::Enumerate(e) = &env.body {
-                let items: Vec<_> = current.model.listeners.iter().map(to_element).collect();
+                let items: Vec<_> = current
+                    .model
+                    .listeners
+                    .iter()
+                    .map(|l| to_element(l, &current.model))
+                    .collect();
                 let timeout = std::time::Duration::from_millis(
                     current.model.number("Service/EnumerationTimeoutms"),
                 );
@@ -684,7 +752,7 @@ impl Service {
         let index = find(&model, &k);
         let (status, reply) = match (act, index) {
             (action::GET, Some(i)) => {
-                let body = Body::Other(vec![to_element(&model.listeners[i]).into()]);
+                let body = Body::Other(vec![to_element(&model.listeners[i], &model).into()]);
                 return (200, response(action::GET_RESPONSE, relates, body));
             }
             (action::CREATE, Some(_)) => return fault("already-exists", relates, &machine, None),
@@ -726,7 +794,7 @@ impl Service {
                 if let Err(e) = crate::config::validate_listener(&model.listeners[i]) {
                     return fault("invalid-parameter", relates, &machine, Some(&e.to_string()));
                 }
-                let body = Body::Other(vec![to_element(&model.listeners[i]).into()]);
+                let body = Body::Other(vec![to_element(&model.listeners[i], &model).into()]);
                 (200, response(action::PUT_RESPONSE, relates, body))
             }
             (action::DELETE, Some(i)) => {
@@ -862,6 +930,18 @@ impl Service {
             return fault("unexpected-selectors", relates, machine, None);
         }
         f(&mut shells, &id)
+    }
+}
+
+/// The Win32_Process element of a Put or Create body.
+fn process_body(body: &Body) -> Option<crate::xml::Element> {
+    match body {
+        Body::Other(parts) if parts.len() == 1 => parts[0]
+            .element()
+            .ok()
+            .map(|e| e.into_owned())
+            .filter(|e| e.name.is(super::enumeration::PROCESS_URI, "Win32_Process")),
+        _ => None,
     }
 }
 
