@@ -109,6 +109,17 @@ impl Overlay {
             .or_else(|| (i < base).then(|| item(i)))
     }
 
+    /// Instance `i` as a fragment ready to copy into a response.
+    pub fn fragment(&self, i: usize, base: usize) -> Option<Fragment> {
+        if self.deleted.contains(&i) {
+            return None;
+        }
+        match self.changed.get(&i) {
+            Some(e) => Some(Fragment::written(e)),
+            None => (i < base).then(|| Fragment::from_xml(item_text(i))),
+        }
+    }
+
     /// Replaces instance `i`.
     pub fn put(&mut self, i: usize, e: Element) {
         self.changed.insert(i, e);
@@ -129,28 +140,19 @@ impl Overlay {
     }
 }
 
-/// Instance `i` of the collection.
+/// Instance `i` of the collection as XML text: written directly, since large enumerations are
+/// where the server spends its time.
+pub fn item_text(i: usize) -> String {
+    format!(
+        "<p:Win32_Process xmlns:p=\"{PROCESS_URI}\"><p:Caption>process{i}.exe</p:Caption><p:CommandLine>C:\\Windows\\System32\\process{i}.exe -k harness</p:CommandLine><p:Handle>{i}</p:Handle><p:Name>process{i}.exe</p:Name><p:ProcessId>{i}</p:ProcessId><p:ThreadCount>{}</p:ThreadCount></p:Win32_Process>",
+        i % 64 + 1
+    )
+}
+
+/// Instance `i` of the collection as a tree.
 pub fn item(i: usize) -> Element {
-    let name = |l: &str| QName::owned(PROCESS_URI, l);
-    let mut e = Element::new(name("Win32_Process"));
-    e.prefix = Some("p".into());
-    e.ns_decls.push(("p".into(), PROCESS_URI.into()));
-    for (field, value) in [
-        ("Caption", format!("process{i}.exe")),
-        (
-            "CommandLine",
-            format!("C:\\Windows\\System32\\process{i}.exe -k harness"),
-        ),
-        ("Handle", i.to_string()),
-        ("Name", format!("process{i}.exe")),
-        ("ProcessId", i.to_string()),
-        ("ThreadCount", (i % 64 + 1).to_string()),
-    ] {
-        let mut c = Element::with_text(name(field), value);
-        c.prefix = Some("p".into());
-        e = e.child(c);
-    }
-    e
+    crate::xml::parse_document(item_text(i).as_bytes(), crate::xml::Limits::default())
+        .unwrap_or_else(|_| Element::new(QName::owned(PROCESS_URI, "Win32_Process")))
 }
 
 /// Fills a batch from `next`: at most `max_elements` items and `budget` bytes of items, taken
@@ -162,25 +164,23 @@ pub fn fill_from(
     max_elements: usize,
     budget: usize,
     ns: EnumNs,
-    source: impl Fn(usize) -> Option<Element>,
+    source: impl Fn(usize) -> Option<Fragment>,
 ) -> (EnumerationBatch, usize) {
     let mut items = Vec::new();
     let mut used = 0;
     let mut i = next;
     while i < total && items.len() < max_elements {
-        let Some(e) = source(i) else {
+        let Some(f) = source(i) else {
             i += 1;
             continue;
         };
         // Size of the item as written, to stay inside the client's MaxEnvelopeSize.
-        let mut w = crate::xml::XmlWriter::new(crate::xml::PrefixStyle::Windows);
-        w.element(&e);
-        let n = w.finish().len();
+        let n = f.source().map_or(0, str::len);
         if used + n > budget && !items.is_empty() {
             break;
         }
         used += n;
-        items.push(Fragment::from(e));
+        items.push(f);
         i += 1;
     }
     let done = i >= total;

@@ -615,7 +615,7 @@ impl Service {
                 };
                 let mut batch = if e.optimize {
                     let (mut b, next) = fill_from(0, total, max, budget, EnumNs::Wsman, |i| {
-                        instances.get(i, base)
+                        instances.fragment(i, base)
                     });
                     // Windows sends an empty context when everything fit.
                     b.context = Some(if next >= total {
@@ -659,10 +659,10 @@ impl Service {
                         max,
                         budget,
                         EnumNs::Enumeration,
-                        |i| Some(items[i].clone()),
+                        |i| Some(crate::xml::Fragment::written(&items[i])),
                     ),
                     None => fill_from(ctx.next, total, max, budget, EnumNs::Enumeration, |i| {
-                        instances.get(i, base)
+                        instances.fragment(i, base)
                     }),
                 };
                 let total = ctx.snapshot.as_ref().map_or(total, Vec::len);

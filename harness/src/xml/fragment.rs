@@ -37,6 +37,25 @@ impl Fragment {
         })
     }
 
+    /// A fragment over text the caller wrote itself: one element that declares every prefix it
+    /// uses. (Used for generated content, where building a tree only to write it is waste.)
+    pub fn from_xml(text: String) -> Self {
+        let end = text.len();
+        Self(Repr::Raw {
+            doc: Arc::from(text),
+            start: 0,
+            end,
+            scope: Arc::from(Vec::new()),
+        })
+    }
+
+    /// A fragment holding a tree written out as text (Windows prefixes), for cheap copying.
+    pub fn written(e: &Element) -> Self {
+        let mut w = XmlWriter::new(super::PrefixStyle::Windows);
+        w.element(e);
+        Self::from_xml(w.finish())
+    }
+
     /// The element's source text, when it was kept as text.
     pub fn source(&self) -> Option<&str> {
         match &self.0 {
