@@ -562,19 +562,11 @@ impl Service {
             (action::CREATE, _) => match process_body(&env.body) {
                 Some(e) => {
                     let i = instances.create(base, e);
-                    let set = crate::envelope::SelectorSet::of(&[("Handle", &i.to_string())]);
-                    let params =
-                        crate::xml::Element::new(QName::new(ns::ADDRESSING, "ReferenceParameters"))
-                            .child(crate::xml::Element::with_text(
-                                QName::new(ns::WSMAN, "ResourceURI"),
-                                super::enumeration::PROCESS_URI,
-                            ))
-                            .child(crate::envelope::HeaderBlock::SelectorSet(set).to_element());
-                    let created = ResourceCreated(Epr {
-                        attrs: Vec::new(),
-                        address: Text::new(ns::ANONYMOUS),
-                        reference_parameters: Some(params),
-                    });
+                    let created = created_epr(
+                        super::enumeration::PROCESS_URI,
+                        &[("Handle", &i.to_string())],
+                        ns::ANONYMOUS,
+                    );
                     (
                         200,
                         response(
@@ -759,20 +751,11 @@ impl Service {
             (action::CREATE, None) => match from_create(&model, &k, body_element.as_ref()) {
                 Ok(l) => {
                     model.listeners.push(l);
-                    let set =
-                        crate::envelope::SelectorSet::of(&[("Address", &k.0), ("Transport", &k.1)]);
-                    let params =
-                        crate::xml::Element::new(QName::new(ns::ADDRESSING, "ReferenceParameters"))
-                            .child(crate::xml::Element::with_text(
-                                QName::new(ns::WSMAN, "ResourceURI"),
-                                super::listeners::LISTENER_URI,
-                            ))
-                            .child(crate::envelope::HeaderBlock::SelectorSet(set).to_element());
-                    let created = ResourceCreated(Epr {
-                        attrs: Vec::new(),
-                        address: Text::new(ns::ANONYMOUS),
-                        reference_parameters: Some(params),
-                    });
+                    let created = created_epr(
+                        super::listeners::LISTENER_URI,
+                        &[("Address", &k.0), ("Transport", &k.1)],
+                        ns::ANONYMOUS,
+                    );
                     (
                         200,
                         response(
@@ -867,19 +850,11 @@ impl Service {
         }
         shells.insert(id.clone(), Shell::new(user));
         drop(shells);
-        let mut params =
-            crate::xml::Element::new(QName::new(ns::ADDRESSING, "ReferenceParameters"));
-        params = params.child(crate::xml::Element::with_text(
-            QName::new(ns::WSMAN, "ResourceURI"),
+        let created = created_epr(
             ns::CMD_SHELL_URI,
-        ));
-        let set = SelectorSet::of(&[("ShellId", &id)]);
-        params = params.child(crate::envelope::HeaderBlock::SelectorSet(set).to_element());
-        let created = ResourceCreated(Epr {
-            attrs: Vec::new(),
-            address: Text::new(env.header().to().unwrap_or(ns::ANONYMOUS)),
-            reference_parameters: Some(params),
-        });
+            &[("ShellId", &id)],
+            env.header().to().unwrap_or(ns::ANONYMOUS),
+        );
         let shell = ShellBody::default()
             .field("ShellId", &id)
             .field("ResourceUri", ns::CMD_SHELL_URI)
@@ -931,6 +906,22 @@ impl Service {
         }
         f(&mut shells, &id)
     }
+}
+
+/// The `x:ResourceCreated` endpoint reference Windows returns: address, then the resource URI
+/// and selectors of what was made as reference parameters.
+fn created_epr(resource_uri: &str, selectors: &[(&str, &str)], address: &str) -> ResourceCreated {
+    let params = crate::xml::Element::new(QName::new(ns::ADDRESSING, "ReferenceParameters"))
+        .child(crate::xml::Element::with_text(
+            QName::new(ns::WSMAN, "ResourceURI"),
+            resource_uri,
+        ))
+        .child(crate::envelope::HeaderBlock::SelectorSet(SelectorSet::of(selectors)).to_element());
+    ResourceCreated(Epr {
+        attrs: Vec::new(),
+        address: Text::new(address),
+        reference_parameters: Some(params),
+    })
 }
 
 /// The Win32_Process element of a Put or Create body.
