@@ -107,3 +107,22 @@ pub fn xs_duration(data: &[u8]) {
         assert_eq!(back.as_millis(), d.as_millis());
     }
 }
+
+/// Configuration value grammars (IP filters, TrustedHosts, URLPrefix, thumbprint, SDDL, numbers,
+/// booleans): the first byte picks the setting, the rest is the value; validation never panics
+/// and a canonical value validates to itself.
+pub fn config_values(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(value) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let settings = crate::config::settings();
+    let s = &settings[pick as usize % settings.len()];
+    if let Ok(canonical) = crate::config::validate(s, value) {
+        let again = crate::config::validate(s, &canonical).expect("a canonical value is valid");
+        assert_eq!(again, canonical, "{}: canonical form is stable", s.path);
+    }
+    let _ = crate::config::filter_allows(value, std::net::IpAddr::from([127, 0, 0, 1]));
+}

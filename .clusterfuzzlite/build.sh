@@ -1,0 +1,11 @@
+#!/bin/bash -eu
+# Builds every cargo-fuzz target for ClusterFuzzLite / OSS-Fuzz, with seeds and dictionaries.
+cd $SRC/wsman-harness/fuzz
+cargo fuzz build -O
+for t in envelope ntlm_message spnego_token auth_header encrypted_body xs_duration config_values; do
+  cp target/x86_64-unknown-linux-gnu/release/$t $OUT/
+  if [ -d ../corpus/$t ]; then
+    (cd ../corpus/$t && zip -q -r $OUT/${t}_seed_corpus.zip .)
+  fi
+  [ -f $t.dict ] && cp $t.dict $OUT/$t.dict
+done

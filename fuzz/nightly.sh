@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for FUZZ_SECONDS each (default 600) on a scratch copy of its corpus,
+# the same way the nightly workflow does; new corpus entries go to fuzz/corpus-out/<target>,
+# crashes to fuzz/artifacts/<target>. Exit status is non-zero if any target crashed.
+set -uo pipefail
+cd "$(dirname "$0")"
+secs="${FUZZ_SECONDS:-600}"
+targets=(envelope ntlm_message spnego_token auth_header encrypted_body xs_duration config_values)
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+status=0
+for t in "${targets[@]}"; do
+  out="corpus-out/$t"
+  mkdir -p "$out" "artifacts/$t"
+  cp -n ../corpus/"$t"/* "$out"/ 2>/dev/null || true
+  dict=()
+  [ -f "$t.dict" ] && dict=(-dict="$t.dict")
+  echo "== $t (${secs}s)"
+  if ! cargo fuzz run -s none "$t" "$out" -- -max_total_time="$secs" "${dict[@]}" \
+      -artifact_prefix="artifacts/$t/" -print_final_stats=1; then
+    echo "!! $t found a crash: see fuzz/artifacts/$t" >&2
+    status=1
+  fi
+done
+exit $status
