@@ -92,7 +92,7 @@ fn spawn_with(service: Service, addr: SocketAddr, tls: Option<Tls>) -> std::io::
             {
                 Ok(rt) => rt,
                 Err(e) => {
-                    eprintln!("wsman-harness serve: cannot start a runtime: {e}");
+                    tracing::error!("cannot start a runtime: {e}");
                     return;
                 }
             };
@@ -104,7 +104,7 @@ fn spawn_with(service: Service, addr: SocketAddr, tls: Option<Tls>) -> std::io::
                         })
                         .await
                     }
-                    Err(e) => eprintln!("wsman-harness serve: {e}"),
+                    Err(e) => tracing::error!("{e}"),
                 }
             });
         })?;
@@ -131,7 +131,7 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
-                    eprintln!("wsman-harness serve: accept failed: {e}");
+                    tracing::warn!("accept failed: {e}");
                     continue;
                 }
             },
@@ -158,7 +158,7 @@ pub async fn serve(
                             .await
                     }
                     Err(e) => {
-                        eprintln!("wsman-harness serve: TLS handshake failed: {e}");
+                        tracing::warn!("TLS handshake failed: {e}");
                         return;
                     }
                 },
@@ -258,7 +258,7 @@ async fn handle_inner(
         .any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE"))
     {
         if config.deviates(Deviation::CrashOnDoctype) {
-            eprintln!("wsman-harness serve: crash-on-doctype deviation: aborting");
+            tracing::error!("crash-on-doctype deviation: aborting");
             std::process::abort();
         }
         if config.deviates(Deviation::HangOnDoctype) {
@@ -311,7 +311,7 @@ async fn handle_inner(
         match unsealed {
             Ok(p) => p,
             Err(e) => {
-                eprintln!("wsman-harness serve: cannot decrypt a request: {e}");
+                tracing::warn!("cannot decrypt a request: {e}");
                 return Ok(empty(StatusCode::BAD_REQUEST));
             }
         }
@@ -328,7 +328,7 @@ async fn handle_inner(
         && !config.allow_unencrypted()
         && !config.deviates(Deviation::AcceptUnencrypted)
     {
-        eprintln!("wsman-harness serve: refused an unencrypted body (AllowUnencrypted=false)");
+        tracing::warn!("refused an unencrypted body (AllowUnencrypted=false)");
         return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
     }
     let reply = answer(&service, &plain, user).await;

@@ -135,7 +135,7 @@ impl Service {
                 return Reply::envelope(s, &env);
             }
             Err(e) => {
-                tracing_like(&format!("refused a malformed request: {e}"));
+                tracing::warn!("refused a malformed request: {e}");
                 return Reply::empty(400);
             }
         };
@@ -991,9 +991,4 @@ fn receive(
         command_state: Some(command_state),
     });
     (200, response(action::RECEIVE_RESPONSE, relates, body))
-}
-
-/// Server-side diagnostics go to stderr; request bodies and credentials never do.
-fn tracing_like(msg: &str) {
-    eprintln!("wsman-harness serve: {msg}");
 }
