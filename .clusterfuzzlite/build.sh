@@ -2,10 +2,11 @@
 # Builds every cargo-fuzz target for ClusterFuzzLite / OSS-Fuzz, with seeds and dictionaries.
 cd $SRC/wsman-harness/fuzz
 cargo fuzz build -O
-for t in envelope ntlm_message spnego_token auth_header encrypted_body xs_duration config_values; do
+for t in envelope envelope_parse ntlm_message spnego_token auth_header encrypted_body xs_duration config_values; do
   cp target/x86_64-unknown-linux-gnu/release/$t $OUT/
-  if [ -d ../corpus/$t ]; then
-    (cd ../corpus/$t && zip -q -r $OUT/${t}_seed_corpus.zip .)
+  seeds=../corpus/${t%_parse}
+  if [ -d $seeds ]; then
+    (cd $seeds && zip -q -r $OUT/${t}_seed_corpus.zip .)
   fi
-  [ -f $t.dict ] && cp $t.dict $OUT/$t.dict
+  [ -f "${t%_parse}.dict" ] && cp "${t%_parse}.dict" "$OUT/$t.dict"
 done

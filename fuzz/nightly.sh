@@ -5,15 +5,15 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 secs="${FUZZ_SECONDS:-600}"
-targets=(envelope ntlm_message spnego_token auth_header encrypted_body xs_duration config_values)
+targets=(envelope envelope_parse ntlm_message spnego_token auth_header encrypted_body xs_duration config_values)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 status=0
 for t in "${targets[@]}"; do
   out="corpus-out/$t"
   mkdir -p "$out" "artifacts/$t"
-  cp -n ../corpus/"$t"/* "$out"/ 2>/dev/null || true
+  cp -n ../corpus/"${t%_parse}"/* "$out"/ 2>/dev/null || true
   dict=()
-  [ -f "$t.dict" ] && dict=(-dict="$t.dict")
+  [ -f "${t%_parse}.dict" ] && dict=(-dict="${t%_parse}.dict")
   echo "== $t (${secs}s)"
   if ! cargo fuzz run -s none "$t" "$out" -- -max_total_time="$secs" "${dict[@]}" \
       -artifact_prefix="artifacts/$t/" -print_final_stats=1; then

@@ -126,3 +126,16 @@ pub fn config_values(data: &[u8]) {
     }
     let _ = crate::config::filter_allows(value, std::net::IpAddr::from([127, 0, 0, 1]));
 }
+
+/// Parse only: the fast target for raw exploration of the reader (no write-back checks), so
+/// that it runs at the speed a parser fuzzer should. Errors must lie inside the input.
+pub fn envelope_parse(data: &[u8]) {
+    if let Err(e) = parse_with(data, LIMITS) {
+        assert!(
+            e.offset as usize <= data.len(),
+            "error offset {} past input {}",
+            e.offset,
+            data.len()
+        );
+    }
+}

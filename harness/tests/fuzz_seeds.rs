@@ -12,7 +12,9 @@ fn envelope_invariants_hold_on_every_seed() {
         if p.extension().is_some_and(|x| x == "md") {
             continue;
         }
-        wsman_harness::fuzzing::envelope(&std::fs::read(&p).unwrap());
+        let data = std::fs::read(&p).unwrap();
+        wsman_harness::fuzzing::envelope(&data);
+        wsman_harness::fuzzing::envelope_parse(&data);
         n += 1;
     }
     assert!(n > 500, "{n} seeds");
