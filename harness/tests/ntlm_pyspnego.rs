@@ -3,33 +3,70 @@
 //! runs in tests/server.rs through pywinrm and pypsrp.)
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use wsman_harness::auth::ntlm::{Client, ClientOptions, Credentials};
 
+/// `tests/interop/pyspnego_acceptor.py` running with one user, spoken to a line at a time.
+struct Acceptor {
+    py: Child,
+    input: ChildStdin,
+    output: BufReader<ChildStdout>,
+    dir: PathBuf,
+}
+
+impl Acceptor {
+    fn spawn(tag: &str, user_line: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "wsman-harness-pyspnego-{tag}-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let users = dir.join("users");
+        std::fs::write(&users, format!("{user_line}\n")).unwrap();
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/interop/pyspnego_acceptor.py");
+        let mut py = Command::new("python3")
+            .arg(script)
+            .env("NTLM_USER_FILE", &users)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 with pyspnego (scripts/test installs it)");
+        let input = py.stdin.take().unwrap();
+        let output = BufReader::new(py.stdout.take().unwrap());
+        Acceptor {
+            py,
+            input,
+            output,
+            dir,
+        }
+    }
+
+    /// Sends one request line and returns the reply line.
+    fn ask(&mut self, line: &str) -> String {
+        writeln!(self.input, "{line}").unwrap();
+        let mut reply = String::new();
+        self.output.read_line(&mut reply).unwrap();
+        reply
+    }
+
+    fn finish(self) {
+        drop(self.input);
+        let mut py = self.py;
+        let _ = py.wait();
+        std::fs::remove_dir_all(self.dir).unwrap();
+    }
+}
+
 #[test]
 fn our_client_authenticates_and_seals_against_pyspnego() {
-    let dir = std::env::temp_dir().join(format!("wsman-harness-pyspnego-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let users = dir.join("users");
-    std::fs::write(&users, "WORKGROUP:vagrant:Differential-Passw0rd\n").unwrap();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/interop/pyspnego_acceptor.py");
-    let mut py = Command::new("python3")
-        .arg(script)
-        .env("NTLM_USER_FILE", &users)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 with pyspnego (scripts/test installs it)");
-    let mut input = py.stdin.take().unwrap();
-    let mut output = BufReader::new(py.stdout.take().unwrap());
+    let mut acceptor = Acceptor::spawn("good", "WORKGROUP:vagrant:Differential-Passw0rd");
     let mut ask = |line: String| {
-        writeln!(input, "{line}").unwrap();
-        let mut reply = String::new();
-        output.read_line(&mut reply).unwrap();
+        let reply = acceptor.ask(&line);
         let (kind, data) = reply.trim().split_once(' ').unwrap_or((reply.trim(), ""));
         assert_ne!(kind, "ERROR", "pyspnego refused: {data}");
         (
@@ -75,47 +112,24 @@ fn our_client_authenticates_and_seals_against_pyspnego() {
         let expected: Vec<u8> = msg.bytes().rev().collect();
         assert_eq!(body, expected);
     }
-    drop(input);
-    let _ = py.wait();
-    std::fs::remove_dir_all(dir).unwrap();
+    acceptor.finish();
 }
 
 #[test]
 fn pyspnego_refuses_our_client_with_a_wrong_password() {
-    let dir =
-        std::env::temp_dir().join(format!("wsman-harness-pyspnego-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let users = dir.join("users");
-    std::fs::write(&users, "WORKGROUP:vagrant:right-password\n").unwrap();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/interop/pyspnego_acceptor.py");
-    let mut py = Command::new("python3")
-        .arg(script)
-        .env("NTLM_USER_FILE", &users)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = py.stdin.take().unwrap();
-    let mut output = BufReader::new(py.stdout.take().unwrap());
+    let mut acceptor = Acceptor::spawn("bad", "WORKGROUP:vagrant:right-password");
     let (sent, negotiate) = Client::new(
         Credentials::new("vagrant", "WORKGROUP", "wrong"),
         ClientOptions::default(),
     )
     .start();
-    writeln!(input, "TOKEN {}", B64.encode(&negotiate)).unwrap();
-    let mut line = String::new();
-    output.read_line(&mut line).unwrap();
+    let line = acceptor.ask(&format!("TOKEN {}", B64.encode(&negotiate)));
     let challenge = B64.decode(line.trim().split_once(' ').unwrap().1).unwrap();
     let (_, authenticate) = sent.respond(&challenge).unwrap();
-    writeln!(input, "TOKEN {}", B64.encode(&authenticate)).unwrap();
-    line.clear();
-    output.read_line(&mut line).unwrap();
+    let line = acceptor.ask(&format!("TOKEN {}", B64.encode(&authenticate)));
     assert!(
         line.starts_with("ERROR"),
         "a wrong password must be refused: {line}"
     );
-    drop(input);
-    let _ = py.wait();
-    std::fs::remove_dir_all(dir).unwrap();
+    acceptor.finish();
 }

@@ -61,6 +61,24 @@ fn fault_code(env: &Envelope) -> (String, String) {
     )
 }
 
+/// Starts a plain enumeration of the sample collection and returns its context.
+fn open_enumeration(s: &Service) -> String {
+    let env = answer(
+        s,
+        &request(
+            action::ENUMERATE,
+            PROCESS_URI,
+            Body::Enumerate(Enumerate::default()),
+            "153600",
+        ),
+        "vagrant",
+    );
+    let Body::EnumerateResponse(r) = env.body else {
+        panic!("{:?}", env.fault())
+    };
+    r.0.context.expect("a context")
+}
+
 fn pull(s: &Service, context: &str, max: Option<&str>, max_env: &str) -> Envelope {
     let body = Body::Pull(Pull {
         context: context.into(),
@@ -78,20 +96,7 @@ fn pull(s: &Service, context: &str, max: Option<&str>, max_env: &str) -> Envelop
 fn a_collection_larger_than_max_batch_items_pages_to_the_end() {
     let total = 33_000;
     let s = service(&["MaxEnvelopeSizekb=1039440"], total);
-    let env = answer(
-        &s,
-        &request(
-            action::ENUMERATE,
-            PROCESS_URI,
-            Body::Enumerate(Enumerate::default()),
-            "153600",
-        ),
-        "vagrant",
-    );
-    let Body::EnumerateResponse(r) = env.body else {
-        panic!("{:?}", env.action())
-    };
-    let mut context = r.0.context.unwrap();
+    let mut context = open_enumeration(&s);
     let (mut seen, mut pulls) = (0, 0);
     loop {
         let env = pull(&s, &context, Some("40000"), "1064386560");
@@ -115,20 +120,7 @@ fn a_collection_larger_than_max_batch_items_pages_to_the_end() {
 #[test]
 fn max_elements_is_clamped_and_envelope_size_cuts_batches() {
     let s = service(&["MaxBatchItems=5"], 50);
-    let env = answer(
-        &s,
-        &request(
-            action::ENUMERATE,
-            PROCESS_URI,
-            Body::Enumerate(Enumerate::default()),
-            "153600",
-        ),
-        "vagrant",
-    );
-    let Body::EnumerateResponse(r) = env.body else {
-        panic!()
-    };
-    let ctx_id = r.0.context.unwrap();
+    let ctx_id = open_enumeration(&s);
     let Body::PullResponse(p) = pull(&s, &ctx_id, Some("10"), "153600").body else {
         panic!()
     };
@@ -138,20 +130,7 @@ fn max_elements_is_clamped_and_envelope_size_cuts_batches() {
     };
     assert_eq!(p.0.item_count(), 1, "absent MaxElements means 1");
     let s = service(&[], 500);
-    let env = answer(
-        &s,
-        &request(
-            action::ENUMERATE,
-            PROCESS_URI,
-            Body::Enumerate(Enumerate::default()),
-            "153600",
-        ),
-        "vagrant",
-    );
-    let Body::EnumerateResponse(r) = env.body else {
-        panic!()
-    };
-    let Body::PullResponse(p) = pull(&s, &r.0.context.unwrap(), Some("100"), "8192").body else {
+    let Body::PullResponse(p) = pull(&s, &open_enumeration(&s), Some("100"), "8192").body else {
         panic!()
     };
     assert!(
@@ -191,22 +170,7 @@ fn optimized_enumeration_that_fits_ends_with_an_empty_context() {
 #[test]
 fn released_and_expired_contexts_are_invalid() {
     let s = service(&["Service/EnumerationTimeoutms=500"], 10);
-    let open = || {
-        let env = answer(
-            &s,
-            &request(
-                action::ENUMERATE,
-                PROCESS_URI,
-                Body::Enumerate(Enumerate::default()),
-                "153600",
-            ),
-            "vagrant",
-        );
-        let Body::EnumerateResponse(r) = env.body else {
-            panic!()
-        };
-        r.0.context.unwrap()
-    };
+    let open = || open_enumeration(&s);
     let c = open();
     let rel = answer(
         &s,

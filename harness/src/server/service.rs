@@ -567,14 +567,7 @@ impl Service {
                         &[("Handle", &i.to_string())],
                         ns::ANONYMOUS,
                     );
-                    (
-                        200,
-                        response(
-                            action::CREATE_RESPONSE,
-                            relates,
-                            Body::ResourceCreated(created),
-                        ),
-                    )
+                    created_response(relates, created)
                 }
                 None => fault(
                     "schema-validation",
@@ -756,14 +749,7 @@ impl Service {
                         &[("Address", &k.0), ("Transport", &k.1)],
                         ns::ANONYMOUS,
                     );
-                    (
-                        200,
-                        response(
-                            action::CREATE_RESPONSE,
-                            relates,
-                            Body::ResourceCreated(created),
-                        ),
-                    )
+                    created_response(relates, created)
                 }
                 Err((c, m)) => return fault(c, relates, &machine, Some(&m)),
             },
@@ -906,6 +892,18 @@ impl Service {
         }
         f(&mut shells, &id)
     }
+}
+
+/// A `CreateResponse` carrying what was made.
+fn created_response(relates: Option<&str>, created: ResourceCreated) -> (u16, Envelope) {
+    (
+        200,
+        response(
+            action::CREATE_RESPONSE,
+            relates,
+            Body::ResourceCreated(created),
+        ),
+    )
 }
 
 /// The `x:ResourceCreated` endpoint reference Windows returns: address, then the resource URI
