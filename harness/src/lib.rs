@@ -6,7 +6,9 @@
 
 pub mod auth;
 pub mod catalogue;
+pub mod check;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod duration;
 pub mod envelope;
@@ -14,6 +16,7 @@ pub mod fuzzing;
 pub mod ids;
 pub mod inspect;
 pub mod ns;
+pub mod report;
 pub mod server;
 pub mod xml;
 

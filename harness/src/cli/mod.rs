@@ -1,5 +1,6 @@
 //! The command line: typed flags, one module per subcommand, documented exit codes.
 
+mod check;
 mod inspect;
 mod serve;
 
@@ -15,6 +16,10 @@ pub mod exit {
     pub const FAILURE: u8 = 1;
     /// The command line was wrong.
     pub const USAGE: u8 = 2;
+    /// The target could not be reached or refused the credentials.
+    pub const UNREACHABLE: u8 = 3;
+    /// Nothing was selected (no case, no scenario).
+    pub const NOTHING_SELECTED: u8 = 4;
 }
 
 /// Conformance harness, reference server, fuzzer and benchmark for WS-Management (WinRM).
@@ -33,6 +38,13 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Run the embedded reference WinRM server.
     Serve(serve::ServeArgs),
+    /// Check a WS-Man server (or, without --target, the embedded reference server) against
+    /// the conformance catalogue.
+    Check(check::CheckArgs),
+    /// Print the case catalogue.
+    List(check::ListArgs),
+    /// Work with check reports.
+    Report(check::ReportArgs),
 }
 
 /// Runs the command line and maps the outcome to an exit code.
@@ -51,6 +63,9 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Inspect(a) => inspect::run(&a, &mut std::io::stdout(), &mut std::io::stderr()),
         Command::Serve(a) => serve::run(&a),
+        Command::Check(a) => check::run(&a, &mut std::io::stdout(), &mut std::io::stderr()),
+        Command::List(a) => check::list(&a, &mut std::io::stdout()),
+        Command::Report(a) => check::report_cmd(&a, &mut std::io::stderr()),
     };
     ExitCode::from(code)
 }

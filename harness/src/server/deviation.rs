@@ -27,6 +27,58 @@ pub enum Deviation {
     HangOnDoctype,
     /// A request containing a DOCTYPE aborts the server process.
     CrashOnDoctype,
+    /// IdentifyResponse without ProtocolVersion and ProductVendor.
+    BadIdentify,
+    /// the WSMANIDENTIFY: unauthenticated header is ignored (401 without credentials).
+    IdentifyRequiresAuth,
+    /// requests are refused with 413 from 1 KB below MaxEnvelopeSizekb.
+    MaxEnvelopeShort,
+    /// enumeration batches are not cut to the client's MaxEnvelopeSize.
+    IgnoreClientMaxEnvelope,
+    /// MaxEnvelopeSize below 8192 is accepted instead of faulted.
+    AcceptSmallEnvelope,
+    /// OperationTimeout above MaxTimeoutms is faulted instead of clamped.
+    FaultLargeTimeout,
+    /// missing MessageID or ReplyTo and non-anonymous ReplyTo are accepted.
+    LaxAddressing,
+    /// unknown resources, actions, selectors, shells and contexts get w:InternalError.
+    GenericFaults,
+    /// OptimizeEnumeration is ignored (no items in the EnumerateResponse).
+    IgnoreOptimize,
+    /// Pull returns one item more than its MaxElements.
+    PullOverfills,
+    /// the end of an enumeration is never signalled (empty batches keep coming).
+    NoEndOfSequence,
+    /// Release answers but leaves the context usable.
+    ReleaseNoop,
+    /// enumeration contexts never expire (EnumerationTimeoutms ignored).
+    NeverExpireEnumerations,
+    /// starts with MaxTimeoutms=30000 instead of the profile's default.
+    ConfigDrift,
+    /// a Put on winrm/config answers but changes nothing.
+    PutIgnored,
+    /// enumerating winrm/config/listener returns no listener.
+    HideListeners,
+    /// command output (stdout) never reaches the client.
+    ShellOutputLost,
+    /// every command reports ExitCode 0.
+    ShellExitCodeLost,
+    /// Signal is refused with a:ActionNotSupported.
+    SignalUnsupported,
+    /// Receive with no output answers at once with an empty ReceiveResponse instead of w:TimedOut.
+    ReceiveIgnoresTimeout,
+    /// MaxShellsPerUser and MaxConcurrentOperationsPerUser are not enforced.
+    NoQuotas,
+    /// requests without Authorization are served.
+    AllowAnonymous,
+    /// NTLM accepts any password for a known user.
+    AcceptAnyPassword,
+    /// GET on the WS-Man URL is answered with 200 instead of 405.
+    AllowGet,
+    /// responses are labelled text/xml instead of application/soap+xml.
+    WrongContentType,
+    /// every response closes the connection.
+    CloseConnections,
 }
 
 /// Every switch with its name and what it breaks.
@@ -80,6 +132,136 @@ pub const ALL: &[(Deviation, &str, &str)] = &[
         Deviation::CrashOnDoctype,
         "crash-on-doctype",
         "a request with a DOCTYPE aborts the server process",
+    ),
+    (
+        Deviation::BadIdentify,
+        "bad-identify",
+        "IdentifyResponse without ProtocolVersion and ProductVendor",
+    ),
+    (
+        Deviation::IdentifyRequiresAuth,
+        "identify-requires-auth",
+        "the WSMANIDENTIFY: unauthenticated header is ignored (401 without credentials)",
+    ),
+    (
+        Deviation::MaxEnvelopeShort,
+        "max-envelope-short",
+        "requests are refused with 413 from 1 KB below MaxEnvelopeSizekb",
+    ),
+    (
+        Deviation::IgnoreClientMaxEnvelope,
+        "ignore-client-max-envelope",
+        "enumeration batches are not cut to the client's MaxEnvelopeSize",
+    ),
+    (
+        Deviation::AcceptSmallEnvelope,
+        "accept-small-envelope",
+        "MaxEnvelopeSize below 8192 is accepted instead of faulted",
+    ),
+    (
+        Deviation::FaultLargeTimeout,
+        "fault-large-timeout",
+        "OperationTimeout above MaxTimeoutms is faulted instead of clamped",
+    ),
+    (
+        Deviation::LaxAddressing,
+        "lax-addressing",
+        "missing MessageID or ReplyTo and non-anonymous ReplyTo are accepted",
+    ),
+    (
+        Deviation::GenericFaults,
+        "generic-faults",
+        "unknown resources, actions, selectors, shells and contexts get w:InternalError",
+    ),
+    (
+        Deviation::IgnoreOptimize,
+        "ignore-optimize",
+        "OptimizeEnumeration is ignored (no items in the EnumerateResponse)",
+    ),
+    (
+        Deviation::PullOverfills,
+        "pull-overfills",
+        "Pull returns one item more than its MaxElements",
+    ),
+    (
+        Deviation::NoEndOfSequence,
+        "no-end-of-sequence",
+        "the end of an enumeration is never signalled (empty batches keep coming)",
+    ),
+    (
+        Deviation::ReleaseNoop,
+        "release-noop",
+        "Release answers but leaves the context usable",
+    ),
+    (
+        Deviation::NeverExpireEnumerations,
+        "never-expire-enumerations",
+        "enumeration contexts never expire (EnumerationTimeoutms ignored)",
+    ),
+    (
+        Deviation::ConfigDrift,
+        "config-drift",
+        "starts with MaxTimeoutms=30000 instead of the profile's default",
+    ),
+    (
+        Deviation::PutIgnored,
+        "put-ignored",
+        "a Put on winrm/config answers but changes nothing",
+    ),
+    (
+        Deviation::HideListeners,
+        "hide-listeners",
+        "enumerating winrm/config/listener returns no listener",
+    ),
+    (
+        Deviation::ShellOutputLost,
+        "shell-output-lost",
+        "command output (stdout) never reaches the client",
+    ),
+    (
+        Deviation::ShellExitCodeLost,
+        "shell-exit-code-lost",
+        "every command reports ExitCode 0",
+    ),
+    (
+        Deviation::SignalUnsupported,
+        "signal-unsupported",
+        "Signal is refused with a:ActionNotSupported",
+    ),
+    (
+        Deviation::ReceiveIgnoresTimeout,
+        "receive-ignores-timeout",
+        "Receive with no output answers at once with an empty ReceiveResponse instead of w:TimedOut",
+    ),
+    (
+        Deviation::NoQuotas,
+        "no-quotas",
+        "MaxShellsPerUser and MaxConcurrentOperationsPerUser are not enforced",
+    ),
+    (
+        Deviation::AllowAnonymous,
+        "allow-anonymous",
+        "requests without Authorization are served",
+    ),
+    (
+        Deviation::AcceptAnyPassword,
+        "accept-any-password",
+        "NTLM accepts any password for a known user",
+    ),
+    (
+        Deviation::AllowGet,
+        "allow-get",
+        "GET on the WS-Man URL is answered with 200 instead of 405",
+    ),
+    (
+        Deviation::WrongContentType,
+        "wrong-content-type",
+        "responses are labelled text/xml instead of application/soap+xml",
+    ),
+    (
+        Deviation::CloseConnections,
+        "close-connections",
+        "every response closes the connection",
     ),
 ];
 

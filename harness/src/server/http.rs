@@ -74,9 +74,21 @@ pub fn spawn_tls(service: Service, addr: SocketAddr, tls: Tls) -> std::io::Resul
     spawn_with(service, addr, Some(tls))
 }
 
+/// Like [`spawn`], on a socket the caller bound already (so it can know the port first).
+pub fn spawn_on(service: Service, listener: std::net::TcpListener) -> std::io::Result<Running> {
+    spawn_bound(service, listener, None)
+}
+
 fn spawn_with(service: Service, addr: SocketAddr, tls: Option<Tls>) -> std::io::Result<Running> {
+    spawn_bound(service, std::net::TcpListener::bind(addr)?, tls)
+}
+
+fn spawn_bound(
+    service: Service,
+    listener: std::net::TcpListener,
+    tls: Option<Tls>,
+) -> std::io::Result<Running> {
     let https = tls.is_some();
-    let listener = std::net::TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let service = Arc::new(service);
@@ -144,19 +156,11 @@ pub async fn serve(
             let handler = hyper::service::service_fn(move |req| {
                 handle(req, svc.clone(), conn.clone(), bindings)
             });
-            let mut http = hyper::server::conn::http1::Builder::new();
+            let http = hyper::server::conn::http1::Builder::new();
             let _ = match tls {
-                None => {
-                    http.keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), handler)
-                        .await
-                }
+                None => http.serve_connection(TokioIo::new(stream), handler).await,
                 Some(t) => match t.acceptor.accept(stream).await {
-                    Ok(s) => {
-                        http.keep_alive(true)
-                            .serve_connection(TokioIo::new(s), handler)
-                            .await
-                    }
+                    Ok(s) => http.serve_connection(TokioIo::new(s), handler).await,
                     Err(e) => {
                         tracing::warn!("TLS handshake failed: {e}");
                         return;
@@ -190,7 +194,30 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("0")
         .to_owned();
-    let response = handle_inner(req, service, conn, tls_bindings).await;
+    let wrong_type = service.config().deviates(Deviation::WrongContentType);
+    let close = service.config().deviates(Deviation::CloseConnections);
+    let mut response = handle_inner(req, service, conn, tls_bindings).await;
+    if let Ok(r) = &mut response
+        && close
+        && r.status() != StatusCode::UNAUTHORIZED
+        && r.body().size_hint().exact().is_none_or(|n| n != 0)
+    {
+        // After the handshake, so that NTLM can still complete on one connection.
+        r.headers_mut().insert(
+            hyper::header::CONNECTION,
+            "close".parse().expect("static header"),
+        );
+    }
+    if let Ok(r) = &mut response
+        && wrong_type
+        && r.headers().contains_key(CONTENT_TYPE)
+        && !r.headers()[CONTENT_TYPE]
+            .as_bytes()
+            .starts_with(b"multipart/")
+    {
+        r.headers_mut()
+            .insert(CONTENT_TYPE, "text/xml".parse().expect("static header"));
+    }
     if let Ok(r) = &response {
         tracing::info!(
             %method,
@@ -216,6 +243,9 @@ async fn handle_inner(
     let Some(_in_flight) = service.admit() else {
         return Ok(empty(StatusCode::SERVICE_UNAVAILABLE));
     };
+    if req.method() == Method::GET && config.deviates(Deviation::AllowGet) {
+        return Ok(empty(StatusCode::OK));
+    }
     if req.method() != Method::POST {
         let mut r = empty(StatusCode::METHOD_NOT_ALLOWED);
         r.headers_mut()
@@ -253,19 +283,10 @@ async fn handle_inner(
         Ok(b) => b.to_bytes(),
         Err(_) => return Ok(empty(StatusCode::PAYLOAD_TOO_LARGE)),
     };
-    if body
-        .windows(9)
-        .any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE"))
+    if unauthenticated_identify
+        && authorization.is_none()
+        && !config.deviates(Deviation::IdentifyRequiresAuth)
     {
-        if config.deviates(Deviation::CrashOnDoctype) {
-            tracing::error!("crash-on-doctype deviation: aborting");
-            std::process::abort();
-        }
-        if config.deviates(Deviation::HangOnDoctype) {
-            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-        }
-    }
-    if unauthenticated_identify && authorization.is_none() {
         let reply = service.handle(
             &body,
             &RequestContext {
@@ -318,6 +339,28 @@ async fn handle_inner(
     } else {
         body.to_vec()
     };
+    if plain
+        .windows(9)
+        .any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE"))
+    {
+        if config.deviates(Deviation::CrashOnDoctype) {
+            tracing::error!("crash-on-doctype deviation: aborting");
+            std::process::abort();
+        }
+        if config.deviates(Deviation::HangOnDoctype) {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    }
+    // MaxEnvelopeSizekb bounds the envelope itself, not its sealed framing (MS-WSMV 3.1.4.1.20).
+    let envelope_limit = (config.max_envelope_size_kb() as usize) * 1024
+        - if config.deviates(Deviation::MaxEnvelopeShort) {
+            1024
+        } else {
+            0
+        };
+    if plain.len() > envelope_limit && !config.deviates(Deviation::IgnoreMaxEnvelope) {
+        return Ok(empty(StatusCode::PAYLOAD_TOO_LARGE));
+    }
     if plain.is_empty() {
         // The empty POST clients send to finish the handshake before encrypting.
         return Ok(soap(200, Vec::new(), String::new(), final_token));

@@ -83,7 +83,10 @@ const RECEIVE_OVERHEAD: usize = 4096;
 
 impl Service {
     /// A service with a configuration.
-    pub fn new(config: ServerConfig) -> Self {
+    pub fn new(mut config: ServerConfig) -> Self {
+        if config.deviates(Deviation::ConfigDrift) {
+            let _ = config.model.set("MaxTimeoutms", "30000");
+        }
         Self {
             config: std::sync::RwLock::new(Arc::new(config)),
             shells: Mutex::new(HashMap::new()),
@@ -160,6 +163,23 @@ impl Service {
             };
         }
         let (mut status, mut out) = self.dispatch(&env, user);
+        if config.deviates(Deviation::GenericFaults) {
+            let specific = out
+                .fault()
+                .and_then(|f| f.subcode.as_ref())
+                .is_some_and(|s| {
+                    matches!(
+                        s.local.as_ref(),
+                        "DestinationUnreachable"
+                            | "ActionNotSupported"
+                            | "InvalidSelectors"
+                            | "InvalidEnumerationContext"
+                    )
+                });
+            if specific {
+                (status, out) = fault("internal-error", relates, &config.machine, None);
+            }
+        }
         if config.deviates(Deviation::WrongRelatesTo) {
             let wrong = crate::ids::new_message_id();
             out.header_mut()
@@ -186,10 +206,15 @@ impl Service {
             }
             p
         });
+        let bad = config.deviates(Deviation::BadIdentify);
         let body = Body::IdentifyResponse(IdentifyResponse {
             namespace: ns::IDENTITY.into(),
-            protocol_versions: vec![ns::WSMAN.into()],
-            product_vendor: Some("Microsoft Corporation".into()),
+            protocol_versions: if bad {
+                Vec::new()
+            } else {
+                vec![ns::WSMAN.into()]
+            },
+            product_vendor: (!bad).then(|| "Microsoft Corporation".into()),
             // Windows zeroes the OS part for unauthenticated requests (wire, §7.2 of the facts).
             product_version: Some(
                 if authenticated {
@@ -230,12 +255,20 @@ impl Service {
                 )),
             ));
         }
-        let reply_to = h.reply_to().ok_or(("missing-reply-to", None))?;
-        if reply_to.address.value.trim().trim_end_matches('/') != ns::ANONYMOUS {
-            return Err(("non-anonymous-reply-to", None));
+        if !config.deviates(Deviation::LaxAddressing) {
+            let reply_to = h.reply_to().ok_or(("missing-reply-to", None))?;
+            if reply_to.address.value.trim().trim_end_matches('/') != ns::ANONYMOUS {
+                return Err(("non-anonymous-reply-to", None));
+            }
+            if h.message_id().is_none_or(str::is_empty) {
+                return Err(("missing-message-id", None));
+            }
         }
-        if h.message_id().is_none_or(str::is_empty) {
-            return Err(("missing-message-id", None));
+        if config.deviates(Deviation::FaultLargeTimeout)
+            && let Some(Ok(t)) = h.operation_timeout().map(crate::duration::parse_timeout)
+            && t > std::time::Duration::from_millis(config.max_timeout_ms())
+        {
+            return Err(("invalid-operation-timeout", None));
         }
         if let Some(t) = h.operation_timeout()
             && !config.deviates(Deviation::AcceptBadTimeout)
@@ -252,6 +285,7 @@ impl Service {
         if let Some(m) = h.max_envelope_size() {
             match m.value.trim().parse::<u64>() {
                 Ok(n) if n >= MIN_ENVELOPE_SIZE => {}
+                Ok(_) if config.deviates(Deviation::AcceptSmallEnvelope) => {}
                 _ => return Err(("min-envelope-size", None)),
             }
         }
@@ -272,6 +306,9 @@ impl Service {
         let Body::Receive(r) = &env.body else {
             return false;
         };
+        if self.config().deviates(Deviation::ReceiveIgnoresTimeout) {
+            return false;
+        }
         let Some(cid) = r.desired.first().and_then(|d| d.command_id.as_deref()) else {
             return false;
         };
@@ -291,6 +328,9 @@ impl Service {
     /// The response size the client allows, after clamping to the service limit.
     fn effective_envelope_size(&self, env: &Envelope) -> usize {
         let server = self.config().max_envelope_size_kb() * 1024;
+        if self.config().deviates(Deviation::IgnoreClientMaxEnvelope) {
+            return server as usize;
+        }
         let client = env
             .header()
             .max_envelope_size()
@@ -401,8 +441,11 @@ impl Service {
                             Some("The CommandId is not valid."),
                         );
                     };
-                    receive(cmd, &cid, budget, relates, machine)
+                    receive(cmd, &cid, budget, relates, machine, &config.deviations)
                 })
+            }
+            (action::SIGNAL, Body::Signal(_)) if config.deviates(Deviation::SignalUnsupported) => {
+                fault("action-not-supported", relates, machine, None)
             }
             (action::SIGNAL, Body::Signal(sig)) => {
                 self.with_shell(env, shell_id, user, |shells, id| {
@@ -473,6 +516,10 @@ impl Service {
                         return fault(condition, relates, &machine, Some(&e.to_string()));
                     }
                 };
+                if current.deviates(Deviation::PutIgnored) {
+                    let body = Body::Other(vec![to_element(&current.model, section).into()]);
+                    return (200, response(action::PUT_RESPONSE, relates, body));
+                }
                 let body = Body::Other(vec![to_element(&model, section).into()]);
                 if let Err(f) = self.commit(model, relates, &machine) {
                     return *f;
@@ -496,8 +543,11 @@ impl Service {
         } else {
             config.model.number("MaxBatchItems").max(1) as usize
         };
-        let timeout =
-            std::time::Duration::from_millis(config.model.number("Service/EnumerationTimeoutms"));
+        let timeout = if config.deviates(Deviation::NeverExpireEnumerations) {
+            std::time::Duration::from_secs(10 * 365 * 86_400)
+        } else {
+            std::time::Duration::from_millis(config.model.number("Service/EnumerationTimeoutms"))
+        };
         let budget = self
             .effective_envelope_size(env)
             .saturating_sub(RECEIVE_OVERHEAD);
@@ -520,11 +570,18 @@ impl Service {
         let total = instances.slots(base);
         match (act, &env.body) {
             (action::GET | action::PUT | action::DELETE, _) => {
-                let id = env
-                    .header()
-                    .selector_set()
-                    .and_then(|s| s.get("Handle").or_else(|| s.get("ProcessId")))
-                    .and_then(|h| h.trim().parse::<usize>().ok());
+                let selectors = env.header().selector_set();
+                let key = selectors.and_then(|s| s.get("Handle").or_else(|| s.get("ProcessId")));
+                // Selector names the class does not have, or none at all (MS-WSMV 3.1.4.1.4).
+                if key.is_none() {
+                    let condition = if selectors.is_some_and(|s| !s.selectors.is_empty()) {
+                        "unexpected-selectors"
+                    } else {
+                        "insufficient-selectors"
+                    };
+                    return fault(condition, relates, &machine, None);
+                }
+                let id = key.and_then(|h| h.trim().parse::<usize>().ok());
                 let Some(i) = id.filter(|i| instances.get(*i, base).is_some()) else {
                     return fault("resource-not-found", relates, &machine, None);
                 };
@@ -587,7 +644,7 @@ impl Service {
                     .model
                     .number("Service/MaxConcurrentOperationsPerUser")
                     as usize;
-                if open.count(user) >= limit {
+                if open.count(user) >= limit && !config.deviates(Deviation::NoQuotas) {
                     return fault("quota-max-operations", relates, &machine, None);
                 }
                 let Ok(max) = clamp(e.max_elements.as_ref()) else {
@@ -598,7 +655,7 @@ impl Service {
                         Some("MaxElements is not a number."),
                     );
                 };
-                let mut batch = if e.optimize {
+                let mut batch = if e.optimize && !config.deviates(Deviation::IgnoreOptimize) {
                     let (mut b, next) = fill_from(0, total, max, budget, EnumNs::Wsman, |i| {
                         instances.fragment(i, base)
                     });
@@ -629,7 +686,8 @@ impl Service {
                 let Some(ctx) = open.take(&p.context, user) else {
                     return fault("invalid-enumeration-context", relates, &machine, None);
                 };
-                let Ok(max) = clamp(p.max_elements.as_ref()) else {
+                let overfill = usize::from(config.deviates(Deviation::PullOverfills));
+                let Ok(max) = clamp(p.max_elements.as_ref()).map(|m| m + overfill) else {
                     return fault(
                         "invalid-parameter",
                         relates,
@@ -651,7 +709,10 @@ impl Service {
                     }),
                 };
                 let total = ctx.snapshot.as_ref().map_or(total, Vec::len);
-                if next < total {
+                if config.deviates(Deviation::NoEndOfSequence) {
+                    batch.end_of_sequence = None;
+                }
+                if next < total || config.deviates(Deviation::NoEndOfSequence) {
                     open.keep(
                         &p.context,
                         super::enumeration::Context { next, ..ctx },
@@ -669,10 +730,15 @@ impl Service {
                 )
             }
             (action::RELEASE, Body::Release(r)) => match open.take(&r.context, user) {
-                Some(_) => (
-                    200,
-                    response(action::RELEASE_RESPONSE, relates, Body::Empty),
-                ),
+                Some(c) => {
+                    if config.deviates(Deviation::ReleaseNoop) {
+                        open.keep(&r.context, c, timeout);
+                    }
+                    (
+                        200,
+                        response(action::RELEASE_RESPONSE, relates, Body::Empty),
+                    )
+                }
                 None => fault("invalid-enumeration-context", relates, &machine, None),
             },
             (action::ENUMERATE | action::PULL | action::RELEASE, _) => {
@@ -700,6 +766,7 @@ impl Service {
                     .model
                     .listeners
                     .iter()
+                    .filter(|_| !current.deviates(Deviation::HideListeners))
                     .map(|l| to_element(l, &current.model))
                     .collect();
                 let timeout = std::time::Duration::from_millis(
@@ -822,7 +889,9 @@ impl Service {
             .values()
             .filter(|s| s.owner.eq_ignore_ascii_case(user))
             .count() as u64;
-        if mine >= config.model.number("Winrs/MaxShellsPerUser") {
+        if mine >= config.model.number("Winrs/MaxShellsPerUser")
+            && !config.deviates(Deviation::NoQuotas)
+        {
             return fault("quota-max-shells", relates, machine, None);
         }
         let mut users: Vec<String> = shells
@@ -948,10 +1017,15 @@ fn receive(
     budget: usize,
     relates: Option<&str>,
     machine: &str,
+    deviations: &[Deviation],
 ) -> (u16, Envelope) {
-    if cmd.exit_code.is_none() && cmd.stdout.is_empty() && cmd.stderr.is_empty() {
+    let idle = cmd.exit_code.is_none() && cmd.stdout.is_empty() && cmd.stderr.is_empty();
+    if idle && !deviations.contains(&Deviation::ReceiveIgnoresTimeout) {
         // Nothing yet (a command waiting for stdin): Windows answers after OperationTimeout.
         return fault("operation-timeout", relates, machine, None);
+    }
+    if deviations.contains(&Deviation::ShellOutputLost) {
+        cmd.stdout.clear();
     }
     let mut streams = Vec::new();
     let mut left = budget.max(1024);
@@ -974,7 +1048,11 @@ fn receive(
             CommandState {
                 command_id: Some(cid.to_owned()),
                 state: ns::command_state::DONE.into(),
-                exit_code: Some(code.to_string()),
+                exit_code: Some(if deviations.contains(&Deviation::ShellExitCodeLost) {
+                    "0".to_owned()
+                } else {
+                    code.to_string()
+                }),
             }
         }
         _ => CommandState {

@@ -1,0 +1,666 @@
+//! A WS-Man HTTP client for the harness's engines (conformance checks, probes): Basic, NTLM under
+//! `Negotiate` with MS-WSMV message encryption on HTTP, HTTPS with channel bindings, and a wire
+//! log of every exchange with secrets redacted.
+//!
+//! It is deliberately blocking (each engine thread owns one client and its own small runtime):
+//! checks are sequential conversations, and a blocking API keeps them readable. Every exchange is
+//! bounded in time and in the bytes it reads, so a hostile server can neither hang nor exhaust
+//! the harness.
+
+mod transport;
+pub mod wire;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+
+use crate::auth::encrypted_body::EncryptedBody;
+use crate::auth::header::parse_challenges;
+use crate::auth::message_security::{SOAP_UTF8, seal_ntlm, unseal_ntlm};
+use crate::auth::ntlm::{Client as NtlmClient, ClientOptions as NtlmOptions, Credentials, Session};
+use crate::envelope::Envelope;
+use crate::xml::ParseError;
+pub use wire::{Exchange, WireMessage};
+
+/// How the client authenticates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMethod {
+    /// No Authorization header.
+    None,
+    /// `Basic` (refused by WinRM's defaults).
+    Basic,
+    /// NTLM in the `Negotiate` scheme, sealing bodies on HTTP.
+    Negotiate,
+    /// NTLM in the `Negotiate` scheme (same as `negotiate`; Kerberos is not offered).
+    Ntlm,
+    /// Kerberos through SPNEGO (not implemented yet).
+    Kerberos,
+}
+
+/// Why an exchange did not complete.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ClientError {
+    /// The target URL is not usable.
+    #[error("target URL: {0}")]
+    Url(String),
+    /// No TCP connection.
+    #[error("cannot connect to {0}")]
+    Connect(String),
+    /// TLS setup or handshake failed.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// Authentication did not complete.
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    /// No complete response within the time limit.
+    #[error("no complete response within {0:?}")]
+    Timeout(Duration),
+    /// The response body exceeded what the client accepts.
+    #[error("response body larger than {0} bytes; stopped reading")]
+    TooLarge(usize),
+    /// The connection broke or the HTTP framing was invalid.
+    #[error("HTTP: {0}")]
+    Http(String),
+    /// A sealed response could not be unsealed.
+    #[error("cannot unseal the response: {0}")]
+    Unseal(String),
+}
+
+impl ClientError {
+    /// True when the target could not be reached or refused the credentials (exit code 3).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Url(_)
+                | ClientError::Connect(_)
+                | ClientError::Tls(_)
+                | ClientError::Auth(_)
+        )
+    }
+}
+
+/// `http[s]://host[:port]/path`, split.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// `https`.
+    pub https: bool,
+    /// Host name or address (IPv6 in brackets).
+    pub host: String,
+    /// Port (5985/5986 by default, as WinRM's listeners).
+    pub port: u16,
+    /// Path, starting with `/`.
+    pub path: String,
+}
+
+impl Target {
+    /// Parses a target URL; without a path, `/wsman`.
+    pub fn parse(url: &str) -> Result<Self, ClientError> {
+        let uri: hyper::Uri = url
+            .parse()
+            .map_err(|e| ClientError::Url(format!("{url:?}: {e}")))?;
+        let https = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            other => {
+                return Err(ClientError::Url(format!(
+                    "{url:?}: scheme {other:?}, expected http or https"
+                )));
+            }
+        };
+        let host = uri
+            .host()
+            .ok_or_else(|| ClientError::Url(format!("{url:?}: no host")))?
+            .to_owned();
+        let path = match uri.path() {
+            "" | "/" => "/wsman".to_owned(),
+            p => p.to_owned(),
+        };
+        Ok(Self {
+            https,
+            port: uri.port_u16().unwrap_or(if https { 5986 } else { 5985 }),
+            host,
+            path,
+        })
+    }
+
+    /// The URL again.
+    pub fn url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}:{}{}", self.host, self.port, self.path)
+    }
+}
+
+/// A password that never prints.
+#[derive(Clone, Default)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// What a client needs to talk to a target.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Where.
+    pub target: Target,
+    /// How to authenticate.
+    pub auth: AuthMethod,
+    /// Account (`DOMAIN\user` or `user`).
+    pub user: String,
+    /// Its password.
+    pub password: Secret,
+    /// Accept any TLS certificate.
+    pub insecure: bool,
+    /// PEM file of trusted roots for HTTPS.
+    pub ca: Option<std::path::PathBuf>,
+    /// Limit per exchange (connect, send, whole response).
+    pub timeout: Duration,
+    /// Largest response body read; beyond it the exchange fails without buffering the rest.
+    pub max_response: usize,
+}
+
+impl ClientOptions {
+    /// Options for a target with defaults: Negotiate, 30 s, 8 MiB responses.
+    pub fn new(target: Target, user: &str, password: &str) -> Self {
+        Self {
+            target,
+            auth: AuthMethod::Negotiate,
+            user: user.to_owned(),
+            password: Secret(password.to_owned()),
+            insecure: false,
+            ca: None,
+            timeout: Duration::from_secs(30),
+            max_response: 8 << 20,
+        }
+    }
+}
+
+/// One request as the engines describe it.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// HTTP method.
+    pub method: hyper::Method,
+    /// The plain body (sealed on the way when the connection encrypts).
+    pub body: Vec<u8>,
+    /// Extra headers (e.g. `WSMANIDENTIFY: unauthenticated`).
+    pub headers: Vec<(String, String)>,
+    /// `Content-Type` of a plain body.
+    pub content_type: String,
+    /// Authenticate (per the client's method) before sending.
+    pub authenticate: bool,
+    /// Seal the body when the connection can (NTLM on HTTP); false sends it plain.
+    pub encrypt: bool,
+    /// Send on a new connection, closed afterwards.
+    pub fresh_connection: bool,
+    /// Time limit for this exchange, instead of the client's.
+    pub timeout: Option<Duration>,
+}
+
+impl Request {
+    /// An authenticated SOAP POST of `body`.
+    pub fn soap(body: Vec<u8>) -> Self {
+        Self {
+            method: hyper::Method::POST,
+            body,
+            headers: Vec::new(),
+            content_type: SOAP_UTF8.to_owned(),
+            authenticate: true,
+            encrypt: true,
+            fresh_connection: false,
+            timeout: None,
+        }
+    }
+}
+
+/// A completed exchange.
+#[derive(Clone, Debug)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers in order (unredacted: the engines judge them; the log redacts).
+    pub headers: Vec<(String, String)>,
+    /// The body, unsealed when it travelled sealed.
+    pub body: Bytes,
+    /// It travelled sealed.
+    pub sealed: bool,
+    /// Time from sending to the end of the body.
+    pub elapsed: Duration,
+    /// The connection stays open (no `Connection: close`).
+    pub keep_alive: bool,
+}
+
+impl Response {
+    /// A header by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a header.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as a SOAP envelope.
+    pub fn envelope(&self) -> Result<Envelope, ParseError> {
+        crate::envelope::parse(&self.body)
+    }
+}
+
+/// Connection state beyond the socket.
+struct Live {
+    conn: transport::Connection,
+    /// NTLM session keys once the connection is authenticated.
+    session: Option<Box<Session>>,
+    authenticated: bool,
+}
+
+/// A blocking WS-Man client; see the module documentation.
+pub struct Client {
+    opts: ClientOptions,
+    rt: tokio::runtime::Runtime,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    live: Option<Live>,
+    /// Every exchange so far, redacted.
+    pub log: Vec<Exchange>,
+}
+
+impl Client {
+    /// A client; nothing is sent until the first request.
+    pub fn new(opts: ClientOptions) -> Result<Self, ClientError> {
+        if opts.auth == AuthMethod::Kerberos {
+            return Err(ClientError::Auth(
+                "Kerberos is not implemented yet; use --auth negotiate (NTLM) or basic".into(),
+            ));
+        }
+        let tls = if opts.target.https {
+            Some(transport::tls_config(opts.insecure, opts.ca.as_deref())?)
+        } else {
+            None
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ClientError::Connect(format!("cannot start a runtime: {e}")))?;
+        Ok(Self {
+            opts,
+            rt,
+            tls,
+            live: None,
+            log: Vec::new(),
+        })
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ClientOptions {
+        &self.opts
+    }
+
+    /// Sends an authenticated SOAP envelope (sealed on NTLM over HTTP).
+    pub fn soap(&mut self, body: Vec<u8>) -> Result<Response, ClientError> {
+        self.send(Request::soap(body))
+    }
+
+    /// Sends one request as described, authenticating first when asked.
+    pub fn send(&mut self, req: Request) -> Result<Response, ClientError> {
+        let timeout = req.timeout.unwrap_or(self.opts.timeout);
+        if req.fresh_connection {
+            self.live = None;
+        }
+        if req.authenticate {
+            self.ensure_authenticated(timeout)?;
+        } else if self.live.as_ref().is_none_or(|l| l.conn.sender.is_closed()) {
+            self.reconnect(timeout)?;
+        }
+        let seal = req.encrypt
+            && !self.opts.target.https
+            && self.live.as_ref().is_some_and(|l| l.session.is_some());
+        let mut headers = req.headers.clone();
+        if req.authenticate && matches!(self.opts.auth, AuthMethod::Basic) {
+            let token = B64.encode(format!("{}:{}", self.opts.user, self.opts.password.0));
+            headers.push(("Authorization".into(), format!("Basic {token}")));
+        }
+        let (wire_body, content_type) = if seal && !req.body.is_empty() {
+            let live = self.live.as_mut().expect("connected");
+            let session = live.session.as_mut().expect("sealing needs a session");
+            let sealed = seal_ntlm(session, &req.body, &req.content_type);
+            (sealed.encode(), sealed.content_type())
+        } else {
+            (req.body.clone(), req.content_type.clone())
+        };
+        let result = self.exchange(
+            &req.method,
+            headers,
+            &content_type,
+            wire_body,
+            &req.body,
+            seal,
+            timeout,
+        );
+        if req.fresh_connection {
+            self.live = None;
+        }
+        result
+    }
+
+    /// Closes the connection; the next request opens (and authenticates) a new one.
+    pub fn disconnect(&mut self) {
+        self.live = None;
+    }
+
+    fn reconnect(&mut self, timeout: Duration) -> Result<(), ClientError> {
+        let target = self.opts.target.clone();
+        let tls = self.tls.clone();
+        let conn = self
+            .rt
+            .block_on(async { transport::connect(&target, tls.as_ref(), timeout).await })?;
+        self.live = Some(Live {
+            conn,
+            session: None,
+            authenticated: false,
+        });
+        Ok(())
+    }
+
+    fn ensure_authenticated(&mut self, timeout: Duration) -> Result<(), ClientError> {
+        if let Some(l) = &self.live
+            && !l.conn.sender.is_closed()
+            && (l.authenticated
+                || !matches!(self.opts.auth, AuthMethod::Negotiate | AuthMethod::Ntlm))
+        {
+            return Ok(());
+        }
+        self.reconnect(timeout)?;
+        match self.opts.auth {
+            AuthMethod::Negotiate | AuthMethod::Ntlm => self.ntlm_handshake(timeout),
+            _ => Ok(()),
+        }
+    }
+
+    /// NTLM in `Negotiate`, with empty bodies as pywinrm and the Windows client do when they
+    /// are going to seal: NEGOTIATE → 401 CHALLENGE → AUTHENTICATE → 200.
+    fn ntlm_handshake(&mut self, timeout: Duration) -> Result<(), ClientError> {
+        let (user, domain) = match self.opts.user.split_once('\\') {
+            Some((d, u)) => (u.to_owned(), d.to_owned()),
+            None => (self.opts.user.clone(), String::new()),
+        };
+        let bindings = self.live.as_ref().and_then(|l| l.conn.bindings);
+        let (sent, negotiate) = NtlmClient::new(
+            Credentials::new(&user, &domain, &self.opts.password.0),
+            NtlmOptions {
+                workstation: "WSMAN-HARNESS".into(),
+                target_spn: Some(format!("HTTP/{}", self.opts.target.host)),
+                channel_bindings: bindings,
+                ..NtlmOptions::default()
+            },
+        )
+        .start();
+        let auth = |token: &[u8]| {
+            vec![(
+                "Authorization".to_owned(),
+                format!("Negotiate {}", B64.encode(token)),
+            )]
+        };
+        let first = self.exchange(
+            &hyper::Method::POST,
+            auth(&negotiate),
+            SOAP_UTF8,
+            Vec::new(),
+            &[],
+            false,
+            timeout,
+        )?;
+        if first.status != 401 {
+            return Err(ClientError::Auth(format!(
+                "expected 401 with an NTLM challenge, got HTTP {}",
+                first.status
+            )));
+        }
+        let challenge = first
+            .headers_named("WWW-Authenticate")
+            .filter_map(|v| parse_challenges(v).ok())
+            .flatten()
+            .find(|c| c.is("Negotiate") && c.token.is_some())
+            .and_then(|c| c.token_bytes())
+            .and_then(Result::ok)
+            .ok_or_else(|| {
+                ClientError::Auth("the 401 carries no Negotiate challenge token".into())
+            })?;
+        let (established, authenticate) = sent
+            .respond(&challenge)
+            .map_err(|e| ClientError::Auth(format!("the NTLM challenge: {e}")))?;
+        let done = self.exchange(
+            &hyper::Method::POST,
+            auth(&authenticate),
+            SOAP_UTF8,
+            Vec::new(),
+            &[],
+            false,
+            timeout,
+        )?;
+        if done.status == 401 {
+            return Err(ClientError::Auth(format!(
+                "the server refused the credentials of {:?}",
+                self.opts.user
+            )));
+        }
+        let live = self.live.as_mut().expect("connected");
+        live.session = Some(Box::new(established.session));
+        live.authenticated = true;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn exchange(
+        &mut self,
+        method: &hyper::Method,
+        headers: Vec<(String, String)>,
+        content_type: &str,
+        wire_body: Vec<u8>,
+        plain: &[u8],
+        sealed: bool,
+        timeout: Duration,
+    ) -> Result<Response, ClientError> {
+        let target = &self.opts.target;
+        let mut all = vec![
+            (
+                "Host".to_owned(),
+                format!("{}:{}", target.host, target.port),
+            ),
+            ("User-Agent".to_owned(), "wsman-harness".to_owned()),
+        ];
+        if !content_type.is_empty() {
+            all.push(("Content-Type".into(), content_type.to_owned()));
+        }
+        all.push(("Content-Length".into(), wire_body.len().to_string()));
+        all.extend(headers);
+        let start_line = format!("{method} {} HTTP/1.1", target.path);
+        let logged = WireMessage::new(start_line, &all, plain, wire_body.len(), sealed);
+        let mut builder = hyper::Request::builder()
+            .method(method.clone())
+            .uri(target.path.as_str());
+        for (n, v) in &all {
+            builder = builder.header(n.as_str(), v.as_str());
+        }
+        let request = builder
+            .body(Full::new(Bytes::from(wire_body)))
+            .map_err(|e| ClientError::Http(e.to_string()))?;
+        let limit = self.opts.max_response;
+        let start = Instant::now();
+        let Some(live) = self.live.as_mut() else {
+            return Err(ClientError::Http("not connected".into()));
+        };
+        let outcome = self.rt.block_on(async {
+            tokio::time::timeout(timeout, async {
+                live.conn
+                    .sender
+                    .ready()
+                    .await
+                    .map_err(|e| ClientError::Http(e.to_string()))?;
+                let resp = live
+                    .conn
+                    .sender
+                    .send_request(request)
+                    .await
+                    .map_err(|e| ClientError::Http(e.to_string()))?;
+                let (parts, body) = resp.into_parts();
+                let declared = parts
+                    .headers
+                    .get(hyper::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if declared.is_some_and(|n| n > limit as u64) {
+                    return Err(ClientError::TooLarge(limit));
+                }
+                let bytes = Limited::new(body, limit)
+                    .collect()
+                    .await
+                    .map_err(|e| {
+                        if e.downcast_ref::<http_body_util::LengthLimitError>()
+                            .is_some()
+                        {
+                            ClientError::TooLarge(limit)
+                        } else {
+                            ClientError::Http(e.to_string())
+                        }
+                    })?
+                    .to_bytes();
+                Ok((parts, bytes))
+            })
+            .await
+            .unwrap_or(Err(ClientError::Timeout(timeout)))
+        });
+        let elapsed = start.elapsed();
+        let (parts, bytes) = match outcome {
+            Ok(x) => x,
+            Err(e) => {
+                // The connection is in an unknown state after a failed exchange.
+                self.live = None;
+                self.log.push(Exchange {
+                    request: logged,
+                    response: None,
+                    error: Some(e.to_string()),
+                    millis: elapsed.as_millis() as u64,
+                });
+                return Err(e);
+            }
+        };
+        let headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    canonical(n.as_str()),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let ctype = parts
+            .headers
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let keep_alive = !parts
+            .headers
+            .get(hyper::header::CONNECTION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let status_line = format!(
+            "HTTP/1.1 {} {}",
+            parts.status.as_u16(),
+            parts.status.canonical_reason().unwrap_or("")
+        );
+        let sealed_resp = ctype.to_ascii_lowercase().starts_with("multipart/");
+        let unsealed = if sealed_resp {
+            let session = self.live.as_mut().and_then(|l| l.session.as_mut());
+            match session {
+                Some(s) => EncryptedBody::decode(&ctype, &bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|(b, _)| unseal_ntlm(s, &b).map_err(|e| e.to_string()))
+                    .map(Bytes::from)
+                    .map_err(ClientError::Unseal),
+                None => Err(ClientError::Unseal(
+                    "a sealed response on a connection without a security context".into(),
+                )),
+            }
+        } else {
+            Ok(bytes.clone())
+        };
+        let body_for_log = unsealed.as_ref().map_or(&bytes, |b| b);
+        self.log.push(Exchange {
+            request: logged,
+            response: Some(WireMessage::new(
+                status_line,
+                &headers,
+                body_for_log,
+                bytes.len(),
+                sealed_resp && unsealed.is_ok(),
+            )),
+            error: unsealed.as_ref().err().map(ToString::to_string),
+            millis: elapsed.as_millis() as u64,
+        });
+        Ok(Response {
+            status: parts.status.as_u16(),
+            headers,
+            body: unsealed?,
+            sealed: sealed_resp,
+            elapsed,
+            keep_alive,
+        })
+    }
+}
+
+/// `content-type` → `Content-Type`, for logs that read like the wire.
+fn canonical(name: &str) -> String {
+    name.split('-')
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_with_winrm_defaults() {
+        let t = Target::parse("http://host").unwrap();
+        assert_eq!((t.port, t.path.as_str(), t.https), (5985, "/wsman", false));
+        let t = Target::parse("https://[::1]/custom").unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str()),
+            ("[::1]", 5986, "/custom")
+        );
+        assert!(
+            Target::parse("ftp://x")
+                .unwrap_err()
+                .to_string()
+                .contains("scheme")
+        );
+        assert!(Target::parse("not a url").is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let o = ClientOptions::new(Target::parse("http://h").unwrap(), "u", "hunter2");
+        assert!(!format!("{o:?}").contains("hunter2"));
+    }
+}
