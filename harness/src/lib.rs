@@ -12,6 +12,7 @@ pub mod client;
 pub mod config;
 pub mod duration;
 pub mod envelope;
+pub mod files;
 pub mod fuzzing;
 pub mod ids;
 pub mod inspect;

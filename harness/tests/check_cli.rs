@@ -10,6 +10,10 @@ use base64::Engine;
 
 const BIN: &str = env!("CARGO_BIN_EXE_wsman-harness");
 const PASSWORD: &str = "Check-Cli-Passw0rd!";
+/// Every report format.
+const ALL_REPORTS: &[&str] = &[
+    "--report", "human", "--report", "json", "--report", "junit", "--report", "html",
+];
 
 fn harness(args: &[&str]) -> Output {
     Command::new(BIN)
@@ -48,23 +52,14 @@ fn deviating_server() -> (std::process::Child, String) {
 #[test]
 fn without_a_target_the_embedded_server_passes_and_reports_are_written() {
     let out = tmp("reports");
-    let o = harness(&[
-        "check",
-        "--cases",
-        "identify.*",
-        "--cases",
-        "auth.*",
-        "--report",
-        "human",
-        "--report",
-        "json",
-        "--report",
-        "junit",
-        "--report",
-        "html",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = harness(
+        &[
+            &["check", "--cases", "identify.*", "--cases", "auth.*"],
+            ALL_REPORTS,
+            &["--out", out.to_str().unwrap()],
+        ]
+        .concat(),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let human = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -216,25 +211,22 @@ fn waivers_turn_a_known_failure_green_and_expired_or_stale_waivers_red() {
 fn reports_never_contain_the_password_even_when_basic_is_sent() {
     let (mut child, url) = deviating_server();
     let out = tmp("secrets");
-    let o = harness(&[
-        "check",
-        "--target",
-        &url,
-        "--user",
-        "vagrant",
-        "--profile",
-        "seed",
-        "--report",
-        "human",
-        "--report",
-        "json",
-        "--report",
-        "junit",
-        "--report",
-        "html",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = harness(
+        &[
+            &[
+                "check",
+                "--target",
+                &url,
+                "--user",
+                "vagrant",
+                "--profile",
+                "seed",
+            ],
+            ALL_REPORTS,
+            &["--out", out.to_str().unwrap()],
+        ]
+        .concat(),
+    );
     assert_eq!(
         o.status.code(),
         Some(1),

@@ -301,7 +301,10 @@ impl<'a> Ctx<'a> {
         local: &str,
         windows_code: Option<&str>,
     ) -> Outcome {
-        let want = format!("fault {}:{local}", prefix_of(fault_ns));
+        let want = format!(
+            "fault {}:{local}",
+            ns::windows_prefix(fault_ns).unwrap_or("?")
+        );
         let Some(f) = reply.fault() else {
             return Outcome::failed(
                 format!("expected the {local} fault"),
@@ -362,17 +365,6 @@ pub fn transport_failure(what: &str, e: &ClientError) -> Outcome {
         "a complete HTTP response",
         e.to_string(),
     )
-}
-
-fn prefix_of(uri: &str) -> &'static str {
-    match uri {
-        ns::SOAP => "s",
-        ns::ADDRESSING => "a",
-        ns::WSMAN => "w",
-        ns::ENUMERATION => "n",
-        ns::TRANSFER => "t",
-        _ => "?",
-    }
 }
 
 /// A duration for display in summaries.

@@ -12,7 +12,7 @@ use super::case::{Case, CaseInfo, Level, Outcome, Tier, Verdict};
 use super::ctx::{Ctx, RunSettings, transport_failure};
 use super::profile::{Profile, ProfileName};
 use super::waivers::{WaiverState, Waivers};
-use crate::client::{Client, ClientError, Exchange, Request};
+use crate::client::{Client, Exchange, Request};
 use crate::envelope::Body;
 
 /// What to run.
@@ -223,7 +223,11 @@ fn run_case(plan: &Plan, settings: &RunSettings, case: Case) -> CaseResult {
         )
     } else {
         match Ctx::new(settings) {
-            Err(e) => (setup_failure(&e), Vec::new(), Vec::new()),
+            Err(e) => (
+                transport_failure("client setup", &e),
+                Vec::new(),
+                Vec::new(),
+            ),
             Ok(mut ctx) => {
                 let outcome = match (case.run)(&mut ctx) {
                     Ok(o) | Err(o) => o,
@@ -245,10 +249,6 @@ fn run_case(plan: &Plan, settings: &RunSettings, case: Case) -> CaseResult {
         exchanges,
         millis: start.elapsed().as_millis() as u64,
     }
-}
-
-fn setup_failure(e: &ClientError) -> Outcome {
-    transport_failure("client setup", e)
 }
 
 /// Whether a result fails the run, and why when the verdict alone does not say.

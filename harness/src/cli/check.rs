@@ -15,10 +15,10 @@ use crate::check::{DEFAULT_ENUMERATE_RESOURCE, RunSettings};
 use crate::client::{AuthMethod, ClientOptions, Target};
 use crate::report;
 
-/// Exit code: the target could not be reached or refused the credentials.
-pub const UNREACHABLE: u8 = exit::UNREACHABLE;
-/// Exit code: no case was selected.
-pub const NO_CASES: u8 = exit::NOTHING_SELECTED;
+/// Largest waiver file read (a waiver is a few lines).
+const WAIVERS_LIMIT: usize = 1 << 20;
+/// Largest JSON report `report merge` reads (wire logs make reports large, not this large).
+const REPORT_LIMIT: usize = 256 << 20;
 
 /// Report formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -136,14 +136,13 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             err,
             "error: no case matches the --cases/--exclude patterns (see `wsman-harness list`)"
         );
-        return NO_CASES;
+        return exit::NOTHING_SELECTED;
     }
     let waivers = match &args.waivers {
         None => Waivers::default(),
         Some(path) => {
             let ids: Vec<&str> = catalogue.iter().map(|c| c.info.id).collect();
-            match std::fs::read_to_string(path)
-                .map_err(|e| e.to_string())
+            match crate::files::read_text(path, WAIVERS_LIMIT)
                 .and_then(|t| Waivers::parse(&t, &ids))
             {
                 Ok(w) => w,
@@ -177,7 +176,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 Ok(e) => e,
                 Err(e) => {
                     let _ = writeln!(err, "error: cannot start the embedded server: {e}");
-                    return UNREACHABLE;
+                    return exit::UNREACHABLE;
                 }
             };
             (
@@ -260,11 +259,11 @@ fn check_with(
                 err,
                 "error: target unreachable or authentication failed: {e}"
             );
-            return UNREACHABLE;
+            return exit::UNREACHABLE;
         }
         Err(RunError::NoCases) => {
             let _ = writeln!(err, "error: no case selected");
-            return NO_CASES;
+            return exit::NOTHING_SELECTED;
         }
     };
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -289,7 +288,7 @@ fn check_with(
             Format::Html => ("report.html", report::html::render(&report)),
         };
         let path = args.out.join(name);
-        if let Err(e) = report::write_atomic(&path, body.as_bytes()) {
+        if let Err(e) = crate::files::write_atomic(&path, body.as_bytes()) {
             let _ = writeln!(err, "error: {}: {e}", path.display());
             return exit::FAILURE;
         }
@@ -335,12 +334,10 @@ pub fn report_cmd(args: &ReportArgs, err: &mut dyn Write) -> u8 {
         ReportCommand::Merge { reports, out } => {
             let mut runs = Vec::new();
             for p in reports {
-                let parsed = std::fs::read_to_string(p)
-                    .map_err(|e| e.to_string())
-                    .and_then(|t| {
-                        serde_json::from_str::<serde_json::Value>(&t)
-                            .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))
-                    });
+                let parsed = crate::files::read_text(p, REPORT_LIMIT).and_then(|t| {
+                    serde_json::from_str::<serde_json::Value>(&t)
+                        .map_err(|e| format!("line {}, column {}: {e}", e.line(), e.column()))
+                });
                 match parsed {
                     Ok(v) if v["schema"] == report::json::SCHEMA => runs.push(v),
                     Ok(_) => {
@@ -358,7 +355,8 @@ pub fn report_cmd(args: &ReportArgs, err: &mut dyn Write) -> u8 {
                     }
                 }
             }
-            if let Err(e) = report::write_atomic(out, report::html::matrix(&runs).as_bytes()) {
+            if let Err(e) = crate::files::write_atomic(out, report::html::matrix(&runs).as_bytes())
+            {
                 let _ = writeln!(err, "error: {}: {e}", out.display());
                 return exit::FAILURE;
             }

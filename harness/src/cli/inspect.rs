@@ -36,7 +36,8 @@ pub fn run(args: &InspectArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let mut failed = false;
     for path in &args.files {
         let shown = path.display().to_string();
-        let outcome = read_limited(path, limits.max_bytes)
+        let outcome = crate::files::read_limited(path, limits.max_bytes)
+            .map_err(Failure::Io)
             .and_then(|bytes| crate::envelope::parse_with(&bytes, limits).map_err(Failure::Parse));
         let line = match (&outcome, args.json) {
             (Ok(env), false) => writeln!(out, "{shown}: {}", summarize(env)),
@@ -83,15 +84,4 @@ impl Failure {
             }
         }
     }
-}
-
-/// Reads at most `limit + 1` bytes so that an oversized file is refused without loading it.
-fn read_limited(path: &std::path::Path, limit: usize) -> Result<Vec<u8>, Failure> {
-    use std::io::Read;
-    let f = std::fs::File::open(path).map_err(Failure::Io)?;
-    let mut buf = Vec::new();
-    f.take(limit.saturating_add(1) as u64)
-        .read_to_end(&mut buf)
-        .map_err(Failure::Io)?;
-    Ok(buf)
 }

@@ -407,21 +407,7 @@ impl Client {
             },
         )
         .start();
-        let auth = |token: &[u8]| {
-            vec![(
-                "Authorization".to_owned(),
-                format!("Negotiate {}", B64.encode(token)),
-            )]
-        };
-        let first = self.exchange(
-            &hyper::Method::POST,
-            auth(&negotiate),
-            SOAP_UTF8,
-            Vec::new(),
-            &[],
-            false,
-            timeout,
-        )?;
+        let first = self.handshake_step(&negotiate, timeout)?;
         if first.status != 401 {
             return Err(ClientError::Auth(format!(
                 "expected 401 with an NTLM challenge, got HTTP {}",
@@ -441,15 +427,7 @@ impl Client {
         let (established, authenticate) = sent
             .respond(&challenge)
             .map_err(|e| ClientError::Auth(format!("the NTLM challenge: {e}")))?;
-        let done = self.exchange(
-            &hyper::Method::POST,
-            auth(&authenticate),
-            SOAP_UTF8,
-            Vec::new(),
-            &[],
-            false,
-            timeout,
-        )?;
+        let done = self.handshake_step(&authenticate, timeout)?;
         if done.status == 401 {
             return Err(ClientError::Auth(format!(
                 "the server refused the credentials of {:?}",
@@ -460,6 +438,24 @@ impl Client {
         live.session = Some(Box::new(established.session));
         live.authenticated = true;
         Ok(())
+    }
+
+    /// One handshake leg: an empty-body POST carrying an NTLM token under `Negotiate`.
+    fn handshake_step(&mut self, token: &[u8], timeout: Duration) -> Result<Response, ClientError> {
+        let authorization = vec![(
+            "Authorization".to_owned(),
+            format!("Negotiate {}", B64.encode(token)),
+        )];
+        let post = hyper::Method::POST;
+        self.exchange(
+            &post,
+            authorization,
+            SOAP_UTF8,
+            Vec::new(),
+            &[],
+            false,
+            timeout,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]

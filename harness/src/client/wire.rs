@@ -93,17 +93,18 @@ impl WireMessage {
     }
 }
 
-/// Credentials and tokens become `<scheme> <redacted N bytes>`; other headers stay.
+/// Credentials become `<scheme> <redacted N chars>` whatever their shape (a Digest response
+/// is as secret as a Basic token); challenge tokens too, but challenge parameters such as
+/// `realm` stay. Other headers are kept.
 pub fn redact_header(name: &str, value: &str) -> String {
-    let secret = [
-        "authorization",
-        "www-authenticate",
-        "proxy-authorization",
-        "cookie",
-    ]
-    .iter()
-    .any(|h| name.eq_ignore_ascii_case(h));
-    if !secret {
+    let is = |h: &str| name.eq_ignore_ascii_case(h);
+    if is("authorization") || is("proxy-authorization") || is("cookie") {
+        return match value.split_once(' ') {
+            Some((scheme, rest)) => format!("{scheme} <redacted {} chars>", rest.trim().len()),
+            None => format!("<redacted {} chars>", value.len()),
+        };
+    }
+    if !is("www-authenticate") && !is("proxy-authenticate") {
         return value.to_owned();
     }
     value
@@ -139,6 +140,10 @@ mod tests {
             "Basic realm=\"WSMAN\""
         );
         assert_eq!(redact_header("Content-Type", "a b"), "a b");
+        assert_eq!(
+            redact_header("Authorization", "Digest username=\"u\", response=\"abc\""),
+            "Digest <redacted 28 chars>"
+        );
     }
 
     #[test]

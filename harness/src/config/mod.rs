@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 pub use grammar::{GrammarError, filter_allows};
 pub use store::{load, save};
-pub use wire::{CONFIG_URI, apply_put, resource_path, to_element};
+pub use wire::{CONFIG_URI, apply_put, resource_path, section_element, section_uri, to_element};
 
 const DATA: &str = include_str!("../../data/winrm-config.toml");
 

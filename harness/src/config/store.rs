@@ -3,7 +3,6 @@
 //! leaves the old file or the new one, never a torn one.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -35,40 +34,16 @@ pub fn save(path: &Path, config: &Config) -> std::io::Result<()> {
         listener: config.listeners.clone(),
     };
     let text = toml::to_string(&file).map_err(std::io::Error::other)?;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("config.toml");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(b"# wsman-harness reference server configuration (only changed settings)\n")?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)?;
-    sync_dir(dir);
-    Ok(())
+    let body =
+        format!("# wsman-harness reference server configuration (only changed settings)\n{text}");
+    crate::files::write_atomic(path, body.as_bytes())
 }
-
-/// Makes the rename durable where the platform allows syncing a directory.
-#[cfg(unix)]
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
-/// Windows makes renames durable without a directory handle.
-#[cfg(not(unix))]
-fn sync_dir(_: &Path) {}
 
 /// Reads a configuration file; errors name the line and column, or the setting.
 pub fn load(path: &Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // A configuration file is a few kilobytes; anything near this bound is not one.
+    let text =
+        crate::files::read_text(path, 1 << 20).map_err(|e| format!("{}: {e}", path.display()))?;
     let file: File = toml::from_str(&text).map_err(|e| {
         let at = e
             .span()

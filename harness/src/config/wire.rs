@@ -27,14 +27,27 @@ fn cfg(local: &str) -> QName {
     QName::owned(CONFIG_URI, local)
 }
 
-/// The element `Get` returns for a section.
-pub fn to_element(config: &Config, section: &str) -> Element {
-    let root_name = if section.is_empty() {
+/// The resource URI of a section (the inverse of [`resource_path`]).
+pub fn section_uri(section: &str) -> String {
+    if section.is_empty() {
+        CONFIG_URI.to_owned()
+    } else {
+        format!("{CONFIG_URI}/{}", section.to_ascii_lowercase())
+    }
+}
+
+/// The local name of a section's element: `Config` for `winrm/config`, else its last part.
+pub fn section_element(section: &str) -> &str {
+    if section.is_empty() {
         "Config"
     } else {
         section.rsplit('/').next().unwrap_or(section)
-    };
-    let mut root = Element::new(cfg(root_name));
+    }
+}
+
+/// The element `Get` returns for a section.
+pub fn to_element(config: &Config, section: &str) -> Element {
+    let mut root = Element::new(cfg(section_element(section)));
     root.prefix = Some("cfg".into());
     root.ns_decls.push(("cfg".into(), CONFIG_URI.into()));
     let prefix = if section.is_empty() {
@@ -76,11 +89,7 @@ fn insert(parent: &mut Element, rel: &[&str], value: &str) {
 
 /// Applies a `Put` body to a copy of the configuration: all changes or none.
 pub fn apply_put(config: &Config, section: &str, body: &Element) -> Result<Config, ConfigError> {
-    let expected = if section.is_empty() {
-        "Config"
-    } else {
-        section.rsplit('/').next().unwrap_or(section)
-    };
+    let expected = section_element(section);
     if !body.name.local.eq_ignore_ascii_case(expected) {
         return Err(ConfigError {
             path: section.to_owned(),

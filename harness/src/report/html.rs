@@ -12,20 +12,9 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25em .5em;te
 .SKIPPED,.UNIMPLEMENTED{background:#eee}pre{background:#f6f6f6;padding:.5em;overflow:auto;max-height:30em}\
 summary{cursor:pointer}.failing{font-weight:bold;color:#a00}";
 
-/// Escapes text for HTML content and attributes.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
+/// Escapes text for HTML content and attributes (quick-xml's escaping covers both).
+pub fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(s)
 }
 
 fn page(title: &str, body: &str) -> String {

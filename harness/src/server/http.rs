@@ -194,29 +194,12 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("0")
         .to_owned();
-    let wrong_type = service.config().deviates(Deviation::WrongContentType);
-    let close = service.config().deviates(Deviation::CloseConnections);
-    let mut response = handle_inner(req, service, conn, tls_bindings).await;
-    if let Ok(r) = &mut response
-        && close
-        && r.status() != StatusCode::UNAUTHORIZED
-        && r.body().size_hint().exact().is_none_or(|n| n != 0)
+    let config = service.config();
+    let mut response = handle_inner(req, service, config.clone(), conn, tls_bindings).await;
+    if !config.deviations.is_empty()
+        && let Ok(r) = &mut response
     {
-        // After the handshake, so that NTLM can still complete on one connection.
-        r.headers_mut().insert(
-            hyper::header::CONNECTION,
-            "close".parse().expect("static header"),
-        );
-    }
-    if let Ok(r) = &mut response
-        && wrong_type
-        && r.headers().contains_key(CONTENT_TYPE)
-        && !r.headers()[CONTENT_TYPE]
-            .as_bytes()
-            .starts_with(b"multipart/")
-    {
-        r.headers_mut()
-            .insert(CONTENT_TYPE, "text/xml".parse().expect("static header"));
+        deviate_response(&config, r);
     }
     if let Ok(r) = &response {
         tracing::info!(
@@ -232,13 +215,36 @@ async fn handle(
     response
 }
 
+/// The response-level deviation switches (Connection: close, a wrong Content-Type).
+fn deviate_response(config: &super::ServerConfig, r: &mut Response<Full<Bytes>>) {
+    use hyper::body::Body as _;
+    // After the handshake, so that NTLM can still complete on one connection.
+    if config.deviates(Deviation::CloseConnections)
+        && r.status() != StatusCode::UNAUTHORIZED
+        && r.body().size_hint().exact().is_none_or(|n| n != 0)
+    {
+        r.headers_mut().insert(
+            hyper::header::CONNECTION,
+            "close".parse().expect("static header"),
+        );
+    }
+    let plain = r
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| !v.as_bytes().starts_with(b"multipart/"));
+    if config.deviates(Deviation::WrongContentType) && plain {
+        r.headers_mut()
+            .insert(CONTENT_TYPE, "text/xml".parse().expect("static header"));
+    }
+}
+
 async fn handle_inner(
     req: Request<Incoming>,
     service: Arc<Service>,
+    config: Arc<super::ServerConfig>,
     conn: Arc<Mutex<ConnAuth>>,
     tls_bindings: Option<[u8; 16]>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
-    let config = service.config();
     // Beyond MaxConnections requests in flight the service refuses more (MS-WSMV 3.1.4.1.19).
     let Some(_in_flight) = service.admit() else {
         return Ok(empty(StatusCode::SERVICE_UNAVAILABLE));
@@ -339,9 +345,12 @@ async fn handle_inner(
     } else {
         body.to_vec()
     };
-    if plain
-        .windows(9)
-        .any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE"))
+    let doctype_switch =
+        config.deviates(Deviation::CrashOnDoctype) || config.deviates(Deviation::HangOnDoctype);
+    if doctype_switch
+        && plain
+            .windows(9)
+            .any(|w| w.eq_ignore_ascii_case(b"<!DOCTYPE"))
     {
         if config.deviates(Deviation::CrashOnDoctype) {
             tracing::error!("crash-on-doctype deviation: aborting");
@@ -352,12 +361,13 @@ async fn handle_inner(
         }
     }
     // MaxEnvelopeSizekb bounds the envelope itself, not its sealed framing (MS-WSMV 3.1.4.1.20).
-    let envelope_limit = (config.max_envelope_size_kb() as usize) * 1024
-        - if config.deviates(Deviation::MaxEnvelopeShort) {
+    let envelope_limit = ((config.max_envelope_size_kb() as usize) * 1024).saturating_sub(
+        if config.deviates(Deviation::MaxEnvelopeShort) {
             1024
         } else {
             0
-        };
+        },
+    );
     if plain.len() > envelope_limit && !config.deviates(Deviation::IgnoreMaxEnvelope) {
         return Ok(empty(StatusCode::PAYLOAD_TOO_LARGE));
     }

@@ -327,8 +327,9 @@ impl Service {
 
     /// The response size the client allows, after clamping to the service limit.
     fn effective_envelope_size(&self, env: &Envelope) -> usize {
-        let server = self.config().max_envelope_size_kb() * 1024;
-        if self.config().deviates(Deviation::IgnoreClientMaxEnvelope) {
+        let config = self.config();
+        let server = config.max_envelope_size_kb() * 1024;
+        if config.deviates(Deviation::IgnoreClientMaxEnvelope) {
             return server as usize;
         }
         let client = env

@@ -310,28 +310,18 @@ impl Server {
             .fixed
             .unwrap_or_else(|| (random(), filetime_now()));
         let o = &self.opts;
-        let pairs = AvPairs(vec![
-            super::av_pair::AvPair {
-                id: AvId::NB_DOMAIN_NAME,
-                value: utf16le(&o.domain),
-            },
-            super::av_pair::AvPair {
-                id: AvId::NB_COMPUTER_NAME,
-                value: utf16le(&o.computer),
-            },
-            super::av_pair::AvPair {
-                id: AvId::DNS_DOMAIN_NAME,
-                value: utf16le(&o.dns_computer),
-            },
-            super::av_pair::AvPair {
-                id: AvId::DNS_COMPUTER_NAME,
-                value: utf16le(&o.dns_computer),
-            },
-            super::av_pair::AvPair {
-                id: AvId::TIMESTAMP,
-                value: time.to_le_bytes().to_vec(),
-            },
-        ]);
+        let pairs = AvPairs(
+            [
+                (AvId::NB_DOMAIN_NAME, utf16le(&o.domain)),
+                (AvId::NB_COMPUTER_NAME, utf16le(&o.computer)),
+                (AvId::DNS_DOMAIN_NAME, utf16le(&o.dns_computer)),
+                (AvId::DNS_COMPUTER_NAME, utf16le(&o.dns_computer)),
+                (AvId::TIMESTAMP, time.to_le_bytes().to_vec()),
+            ]
+            .into_iter()
+            .map(|(id, value)| super::av_pair::AvPair { id, value })
+            .collect(),
+        );
         let challenge = Challenge {
             target_name: utf16le(&o.domain),
             flags: offer,

@@ -95,6 +95,8 @@ fn keep_alive(ctx: &mut Ctx<'_>) -> Result<Outcome, Outcome> {
             ),
         ));
     }
-    let _ = second;
+    ctx.expect_body(&second, "IdentifyResponse on the reused connection", |b| {
+        matches!(b, crate::envelope::Body::IdentifyResponse(_))
+    })?;
     Ok(Outcome::ok("two requests on one connection"))
 }

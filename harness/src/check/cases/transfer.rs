@@ -4,7 +4,7 @@
 use super::case;
 use crate::check::case::{Case, Outcome};
 use crate::check::ctx::{Cleanup, Ctx};
-use crate::config::CONFIG_URI;
+use crate::config::{CONFIG_URI, section_element, section_uri};
 use crate::envelope::{Body, Enumerate};
 use crate::ns::action;
 use crate::server::LISTENER_URI;
@@ -31,23 +31,6 @@ pub(super) const CASES: &[Case] = &[
         listeners,
     ),
 ];
-
-/// The resource URI of a section (`""`, `Service`, `Service/Auth`, `Winrs`).
-pub(crate) fn section_uri(section: &str) -> String {
-    if section.is_empty() {
-        CONFIG_URI.to_owned()
-    } else {
-        format!("{CONFIG_URI}/{}", section.to_ascii_lowercase())
-    }
-}
-
-fn root_name(section: &str) -> &str {
-    if section.is_empty() {
-        "Config"
-    } else {
-        section.rsplit('/').next().unwrap_or(section)
-    }
-}
 
 /// The element a Get of a section returns.
 pub(crate) fn get_section(ctx: &mut Ctx<'_>, section: &str) -> Result<Element, Outcome> {
@@ -104,7 +87,7 @@ pub(crate) fn put_config(
     restore: Option<&str>,
 ) -> Result<(), Outcome> {
     let body = |v: &str| {
-        let mut root = Element::new(QName::owned(CONFIG_URI, root_name(section)));
+        let mut root = Element::new(QName::owned(CONFIG_URI, section_element(section)));
         root.prefix = Some("cfg".into());
         root.ns_decls.push(("cfg".into(), CONFIG_URI.into()));
         root.children.push(Node::Element(Element::with_text(
