@@ -166,6 +166,88 @@ fn benches(c: &mut Criterion) {
         pull.len()
     );
     group(c, "pull_150k", &pull, Some(items));
+    scenario_compare(c, &pull);
+    replay_in_process(c);
+}
+
+/// Normalise + compare of a 150 KB response against a live copy with fresh ids, with the raw
+/// parse of the same bytes as the baseline (the comparison parses both sides once).
+fn scenario_compare(c: &mut Criterion, recorded: &str) {
+    use wsman_harness::scenario::{Bindings, Comparison, Rules, Symbols, compare};
+    use wsman_harness::xml::{Limits, parse_document};
+    let live = recorded.replace("uuid:", "uuid:0");
+    let rules = Rules::defaults();
+    let expected = parse_document(recorded.as_bytes(), Limits::default()).unwrap();
+    let mut symbols = Symbols::default();
+    symbols.learn(&expected, false);
+    let mut g = c.benchmark_group("scenario_compare_150k");
+    g.throughput(Throughput::Bytes(recorded.len() as u64));
+    g.bench_function("raw_parse", |b| {
+        b.iter(|| parse_document(black_box(live.as_bytes()), Limits::default()).unwrap())
+    });
+    g.bench_function("parse_and_compare", |b| {
+        b.iter(|| {
+            let actual = parse_document(black_box(live.as_bytes()), Limits::default()).unwrap();
+            let cmp = Comparison {
+                rules: &rules,
+                symbols: &symbols,
+                relates_to: None,
+                max: 20,
+                loose_attributes: false,
+            };
+            compare(&cmp, &expected, &actual, &mut Bindings::default())
+        })
+    });
+    g.finish();
+}
+
+/// The in-process reference service answering a replayed scenario (no sockets): exchanges/s.
+struct InProcess(wsman_harness::server::Service);
+
+impl wsman_harness::scenario::replay::Exchanger for InProcess {
+    fn exchange(
+        &mut self,
+        body: Vec<u8>,
+        _: &[(String, String)],
+    ) -> Result<wsman_harness::client::Response, wsman_harness::client::ClientError> {
+        let ctx = wsman_harness::server::RequestContext {
+            user: Some("bench".into()),
+            deadline_passed: true,
+        };
+        let r = self.0.handle(&body, &ctx);
+        Ok(wsman_harness::client::Response {
+            status: r.status,
+            headers: Vec::new(),
+            body: r.body.into(),
+            sealed: false,
+            elapsed: std::time::Duration::ZERO,
+            keep_alive: true,
+        })
+    }
+    fn url(&self) -> String {
+        "http://127.0.0.1:5985/wsman".into()
+    }
+}
+
+fn replay_in_process(c: &mut Criterion) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus/scenarios/reference/shell-stdin.scenario.toml");
+    let s = wsman_harness::scenario::load(&path).unwrap();
+    let mut g = c.benchmark_group("replay_in_process");
+    g.throughput(Throughput::Elements(s.steps.len() as u64));
+    let mut server = InProcess(wsman_harness::server::Service::new(
+        wsman_harness::server::ServerConfig::default(),
+    ));
+    let r = wsman_harness::scenario::replay::replay(&s, &mut server);
+    assert!(
+        r.passed(),
+        "{}",
+        wsman_harness::cli::render_replay(&r, true)
+    );
+    g.bench_function("shell_stdin_scenario", |b| {
+        b.iter(|| wsman_harness::scenario::replay::replay(black_box(&s), &mut server))
+    });
+    g.finish();
 }
 
 criterion_group!(envelope, benches);

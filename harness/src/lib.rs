@@ -17,7 +17,9 @@ pub mod fuzzing;
 pub mod ids;
 pub mod inspect;
 pub mod ns;
+pub mod proxy;
 pub mod report;
+pub mod scenario;
 pub mod server;
 pub mod xml;
 

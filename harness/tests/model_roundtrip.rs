@@ -276,16 +276,19 @@ fn body() -> impl Strategy<Value = Body> {
             }),
         text().prop_map(|command_id| Body::CommandResponse(CommandResponse { command_id })),
         prop::collection::vec(stream(), 0..3).prop_map(|streams| Body::Send(Send { streams })),
-        prop::collection::vec((opt_text(), text()), 0..3).prop_map(|d| Body::Receive(Receive {
-            attrs: vec![],
-            desired: d
-                .into_iter()
-                .map(|(command_id, streams)| DesiredStream {
-                    command_id,
-                    streams
-                })
-                .collect(),
-        })),
+        prop::collection::vec((opt_text(), any::<bool>(), text()), 0..3).prop_map(|d| {
+            Body::Receive(Receive {
+                attrs: vec![],
+                desired: d
+                    .into_iter()
+                    .map(|(command_id, qualified, streams)| DesiredStream {
+                        qualified_id: qualified && command_id.is_some(),
+                        command_id,
+                        streams,
+                    })
+                    .collect(),
+            })
+        }),
         (
             prop::collection::vec(stream(), 0..3),
             prop::option::of((opt_text(), text(), opt_text()))

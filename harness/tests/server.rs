@@ -6,8 +6,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::Command;
 
 use wsman_harness::envelope::{Body, parse};
 use wsman_harness::server::http::{Running, spawn};
@@ -152,35 +150,11 @@ fn base64_of(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-fn python(script: &str, args: &[&str]) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/interop")
-        .join(script);
-    let out = Command::new("python3")
-        .arg(&path)
-        .args(args)
-        .output()
-        .expect("python3 runs (install the interop clients with scripts/test)");
-    let transcript = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // The transcript goes to the test log on purpose: it is the evidence of interop.
-    println!(
-        "--- {script} {}\n{transcript}",
-        args.join(" ").replace(PASSWORD, "<password>")
-    );
-    assert!(
-        out.status.success(),
-        "{script} failed (pip install -r tests/interop/requirements.txt if a module is missing):\n{transcript}"
-    );
-}
-
 #[test]
 fn pywinrm_runs_commands_over_basic_when_the_permissive_flags_are_set() {
     let server = start(&["service/auth/Basic=true", "service/AllowUnencrypted=true"]);
-    python(
+    common::python(
+        PASSWORD,
         "pywinrm_flows.py",
         &[&server.url(), "vagrant", PASSWORD, "basic", "never"],
     );
@@ -190,7 +164,8 @@ fn pywinrm_runs_commands_over_basic_when_the_permissive_flags_are_set() {
 #[test]
 fn pywinrm_runs_commands_over_ntlm_with_message_encryption_under_the_seed_defaults() {
     let server = start(&[]);
-    python(
+    common::python(
+        PASSWORD,
         "pywinrm_flows.py",
         &[&server.url(), "vagrant", PASSWORD, "ntlm", "always"],
     );
@@ -200,7 +175,8 @@ fn pywinrm_runs_commands_over_ntlm_with_message_encryption_under_the_seed_defaul
 fn pypsrp_runs_processes_over_negotiate_with_encryption() {
     let server = start(&[]);
     let port = server.addr.port().to_string();
-    python(
+    common::python(
+        PASSWORD,
         "pypsrp_flows.py",
         &["127.0.0.1", &port, "vagrant", PASSWORD],
     );
@@ -300,20 +276,24 @@ fn https_with_channel_binding_under_each_hardening_level() {
     assert_eq!(thumb.len(), 40);
     assert!(thumb.chars().all(|c| c.is_ascii_hexdigit()));
     assert!(strict.url().starts_with("https://"));
-    python(
+    common::python(
+        PASSWORD,
         "pywinrm_https.py",
         &[&strict.url(), "vagrant", PASSWORD, "yes", "ok"],
     );
-    python(
+    common::python(
+        PASSWORD,
         "pywinrm_https.py",
         &[&strict.url(), "vagrant", PASSWORD, "no", "refused"],
     );
     let (relaxed, _) = start_tls(&[]);
-    python(
+    common::python(
+        PASSWORD,
         "pywinrm_https.py",
         &[&relaxed.url(), "vagrant", PASSWORD, "no", "ok"],
     );
-    python(
+    common::python(
+        PASSWORD,
         "pywinrm_https.py",
         &[&relaxed.url(), "vagrant", PASSWORD, "yes", "ok"],
     );
@@ -329,7 +309,8 @@ fn the_request_log_carries_no_secrets() {
         &["--user", &user],
         Stdio::piped(),
     );
-    python(
+    common::python(
+        PASSWORD,
         "pywinrm_flows.py",
         &[&url, "vagrant", PASSWORD, "ntlm", "always"],
     );

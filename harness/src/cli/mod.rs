@@ -2,7 +2,11 @@
 
 mod check;
 mod inspect;
+mod scenario;
+
+pub use scenario::render_result as render_replay;
 mod serve;
+mod target;
 
 use std::process::ExitCode;
 
@@ -45,6 +49,17 @@ pub enum Command {
     List(check::ListArgs),
     /// Work with check reports.
     Report(check::ReportArgs),
+    /// Replay recorded scenarios against a server (or, without --target, the embedded
+    /// reference server) and compare every response with the recording.
+    Replay(scenario::ReplayArgs),
+    /// Convert public recording layouts (pywinrm, winrm4j, request/response pairs) into
+    /// scenario files.
+    Import(scenario::ImportArgs),
+    /// Record real traffic between a client and a server into scenario files (a proxy).
+    Record(scenario::RecordArgs),
+    /// Check recorded exchanges for protocol violations (RelatesTo, Actions, headers, faults,
+    /// enumeration contexts, shell and command ids).
+    Lint(scenario::LintArgs),
 }
 
 /// Runs the command line and maps the outcome to an exit code.
@@ -66,6 +81,14 @@ pub fn main() -> ExitCode {
         Command::Check(a) => check::run(&a, &mut std::io::stdout(), &mut std::io::stderr()),
         Command::List(a) => check::list(&a, &mut std::io::stdout()),
         Command::Report(a) => check::report_cmd(&a, &mut std::io::stderr()),
+        Command::Replay(a) => {
+            scenario::replay_cmd(&a, &mut std::io::stdout(), &mut std::io::stderr())
+        }
+        Command::Record(a) => scenario::record_cmd(&a),
+        Command::Lint(a) => scenario::lint_cmd(&a, &mut std::io::stdout(), &mut std::io::stderr()),
+        Command::Import(a) => {
+            scenario::import_cmd(&a, &mut std::io::stdout(), &mut std::io::stderr())
+        }
     };
     ExitCode::from(code)
 }

@@ -45,6 +45,13 @@ pub struct ServeArgs {
     /// `service/AllowUnencrypted=true` or `service/auth/Basic=true` (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Answer from recorded scenarios (files or directories) instead of the reference service;
+    /// authentication, encryption and limits still follow the configuration.
+    #[arg(long = "recordings", value_name = "PATH")]
+    pub recordings: Vec<std::path::PathBuf>,
+    /// With --recordings: only scenarios whose name matches (glob, repeatable).
+    #[arg(long = "scenario", value_name = "GLOB", requires = "recordings")]
+    pub scenario: Vec<String>,
 }
 
 /// A parsed `--user` (kept opaque so that clap's debug output never shows the password).
@@ -127,8 +134,32 @@ pub fn run(args: &ServeArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    let service = if args.recordings.is_empty() {
+        Service::new(config)
+    } else {
+        let scenarios = match super::scenario::load_selected(
+            &args.recordings,
+            &args.scenario,
+            &mut std::io::stderr(),
+        ) {
+            Ok(s) if s.is_empty() => {
+                eprintln!("error: no scenario selected");
+                return exit::NOTHING_SELECTED;
+            }
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        eprintln!("answering from {} recorded scenarios", scenarios.len());
+        let machine = config.machine.clone();
+        Service::with_responder(
+            config,
+            Arc::new(crate::scenario::serve::ReplayResponder::new(
+                scenarios, &machine,
+            )),
+        )
+    };
     rt.block_on(async {
-        let service = Arc::new(Service::new(config));
+        let service = Arc::new(service);
         let prefix = service.config().url_prefix.clone();
         let bind = |addr: SocketAddr| async move {
             tokio::net::TcpListener::bind(addr)

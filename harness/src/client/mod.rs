@@ -7,7 +7,7 @@
 //! bounded in time and in the bytes it reads, so a hostile server can neither hang nor exhaust
 //! the harness.
 
-mod transport;
+pub mod transport;
 pub mod wire;
 
 use std::sync::Arc;

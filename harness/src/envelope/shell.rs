@@ -240,6 +240,9 @@ impl Part for Send {
 pub struct DesiredStream {
     /// `CommandId` (required by the cmd plugin, MS-WSMV wire capture).
     pub command_id: Option<String>,
+    /// The id came as `rsp:CommandId` (JAX-WS clients such as winrm4j qualify it; Windows
+    /// accepts both forms), kept so the message writes back as it came.
+    pub qualified_id: bool,
     /// Space-separated stream names.
     pub streams: String,
 }
@@ -261,9 +264,14 @@ impl Part for Receive {
             desired: e
                 .elements()
                 .filter(|c| c.name.is(ns::SHELL, "DesiredStream"))
-                .map(|c| DesiredStream {
-                    command_id: c.attr_value("", "CommandId").map(str::to_owned),
-                    streams: c.text(),
+                .map(|c| {
+                    let plain = c.attr_value("", "CommandId");
+                    let qualified = c.attr_value(ns::SHELL, "CommandId");
+                    DesiredStream {
+                        command_id: plain.or(qualified).map(str::to_owned),
+                        qualified_id: plain.is_none() && qualified.is_some(),
+                        streams: c.text(),
+                    }
                 })
                 .collect(),
         })
@@ -274,7 +282,11 @@ impl Part for Receive {
         for d in &self.desired {
             let mut c = Element::with_text(rsp("DesiredStream"), d.streams.clone());
             if let Some(id) = &d.command_id {
-                c.attrs.push(Attribute::plain("CommandId", id.clone()));
+                c.attrs.push(if d.qualified_id {
+                    Attribute::qualified(rsp("CommandId"), id.clone())
+                } else {
+                    Attribute::plain("CommandId", id.clone())
+                });
             }
             e.children.push(Node::Element(c));
         }

@@ -20,7 +20,8 @@ pub mod tls;
 pub use deviation::{ALL as DEVIATIONS, Deviation};
 pub use enumeration::PROCESS_URI;
 pub use listeners::LISTENER_URI;
-pub use service::{InFlight, Reply, RequestContext, Service};
+pub use reply::fault;
+pub use service::{InFlight, Reply, RequestContext, Responder, Service};
 
 use std::path::PathBuf;
 

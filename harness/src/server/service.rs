@@ -37,7 +37,23 @@ pub struct Reply {
     pub wait: Option<std::time::Duration>,
 }
 
+/// Something other than the reference service answering SOAP requests behind the same HTTP,
+/// authentication and encryption layer: the replay server answers from recordings.
+pub trait Responder: Send + Sync {
+    /// Answers one request body (already unsealed and authenticated).
+    fn respond(&self, body: &[u8], ctx: &RequestContext) -> Reply;
+}
+
 impl Reply {
+    /// A reply with a status and a body.
+    pub fn new(status: u16, body: String) -> Self {
+        Self {
+            status,
+            body,
+            wait: None,
+        }
+    }
+
     fn envelope(status: u16, env: &Envelope) -> Self {
         Self {
             status,
@@ -64,6 +80,7 @@ pub struct Service {
     /// Always locked after `enumerations` when both are needed.
     instances: Mutex<super::enumeration::Overlay>,
     active: std::sync::atomic::AtomicUsize,
+    responder: Option<Arc<dyn Responder>>,
 }
 
 /// Counts a request in flight for MaxConnections; released on drop.
@@ -93,7 +110,16 @@ impl Service {
             enumerations: Mutex::new(Default::default()),
             instances: Mutex::new(Default::default()),
             active: std::sync::atomic::AtomicUsize::new(0),
+            responder: None,
         }
+    }
+
+    /// A service whose SOAP answers come from `responder`; the configuration still governs
+    /// authentication, encryption and limits.
+    pub fn with_responder(config: ServerConfig, responder: Arc<dyn Responder>) -> Self {
+        let mut s = Self::new(config);
+        s.responder = Some(responder);
+        s
     }
 
     /// The configuration now.
@@ -122,6 +148,9 @@ impl Service {
 
     /// Handles one request body.
     pub fn handle(&self, body: &[u8], ctx: &RequestContext) -> Reply {
+        if let Some(r) = &self.responder {
+            return r.respond(body, ctx);
+        }
         let config = self.config();
         let limits = Limits {
             max_bytes: if config.deviates(Deviation::IgnoreMaxEnvelope) {

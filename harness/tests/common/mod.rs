@@ -57,3 +57,33 @@ pub fn authority(url: &str) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// Runs a script of `tests/interop` with python3 and fails with its transcript unless it exits
+/// 0; `secret` is masked in the transcript printed to the test log.
+#[allow(dead_code)]
+pub fn python(secret: &str, script: &str, args: &[&str]) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/interop")
+        .join(script);
+    let out = std::process::Command::new("python3")
+        .arg(&path)
+        .args(args)
+        .output()
+        .expect("python3 runs (install the interop clients with scripts/test)");
+    let transcript = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The transcript goes to the test log on purpose: it is the evidence of interop.
+    println!(
+        "--- {script} {}\n{}",
+        args.join(" ").replace(secret, "<password>"),
+        transcript.replace(secret, "<password>")
+    );
+    assert!(
+        out.status.success(),
+        "{script} failed (pip install -r tests/interop/requirements.txt if a module is missing):\n{transcript}"
+    );
+    transcript
+}

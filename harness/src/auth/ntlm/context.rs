@@ -356,6 +356,21 @@ impl AwaitingAuthenticate {
         auth_bytes: &[u8],
         lookup: impl Fn(&str, &str) -> Option<[u8; 16]>,
     ) -> Result<Established, AuthError> {
+        let (exported, user, domain) = self.exported_key(auth_bytes, lookup)?;
+        Ok(Established {
+            session: Session::server(&exported, self.flags),
+            flags: self.flags,
+            user,
+            domain,
+        })
+    }
+
+    /// The checks of [`Self::verify`], returning the exported session key.
+    fn exported_key(
+        &self,
+        auth_bytes: &[u8],
+        lookup: impl Fn(&str, &str) -> Option<[u8; 16]>,
+    ) -> Result<([u8; 16], String, String), AuthError> {
         let auth = Authenticate::decode(auth_bytes)?;
         let (user, domain) = (auth.user_name(), auth.domain_name());
         if user.is_empty() || auth.nt_response.len() < 16 + 28 {
@@ -370,8 +385,7 @@ impl AwaitingAuthenticate {
         }
         let session_base_key = hmac_md5(&key, &[proof]);
         let pairs = AvPairs::decode(&blob[28..])?;
-        let flags = self.flags;
-        let exported: [u8; 16] = if flags.contains(Flags::NEGOTIATE_KEY_EXCH) {
+        let exported: [u8; 16] = if self.flags.contains(Flags::NEGOTIATE_KEY_EXCH) {
             rc4k(&session_base_key, &auth.encrypted_session_key)
                 .try_into()
                 .map_err(|_| {
@@ -387,12 +401,7 @@ impl AwaitingAuthenticate {
             }
         }
         self.check_bindings(&pairs)?;
-        Ok(Established {
-            session: Session::server(&exported, flags),
-            flags,
-            user,
-            domain,
-        })
+        Ok((exported, user, domain))
     }
 
     fn check_bindings(&self, pairs: &AvPairs) -> Result<(), AuthError> {
@@ -411,4 +420,41 @@ impl AwaitingAuthenticate {
             _ => Ok(()),
         }
     }
+}
+
+/// Both sides' keys of a session a third party watched.
+pub struct Observed {
+    /// Unseals client-to-server messages (the server's view).
+    pub server_side: Session,
+    /// Unseals server-to-client messages (the client's view).
+    pub client_side: Session,
+    /// The user who logged on.
+    pub user: String,
+}
+
+/// A third party that knows the password and saw the whole handshake (the recording proxy)
+/// derives the session keys the way the server does, so it can read sealed bodies both ways.
+pub fn observe(
+    negotiate: &[u8],
+    challenge: &[u8],
+    authenticate: &[u8],
+    lookup: impl Fn(&str, &str) -> Option<[u8; 16]>,
+) -> Result<Observed, AuthError> {
+    let ch = Challenge::decode(challenge)?;
+    let watcher = AwaitingAuthenticate {
+        opts: ServerOptions {
+            cbt: CbtPolicy::None,
+            ..ServerOptions::default()
+        },
+        negotiate: negotiate.to_vec(),
+        challenge: challenge.to_vec(),
+        server_challenge: ch.server_challenge,
+        flags: ch.flags,
+    };
+    let (exported, user, _) = watcher.exported_key(authenticate, lookup)?;
+    Ok(Observed {
+        server_side: Session::server(&exported, ch.flags),
+        client_side: Session::client(&exported, ch.flags),
+        user,
+    })
 }

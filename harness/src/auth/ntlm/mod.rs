@@ -13,7 +13,7 @@ mod session;
 pub use av_pair::{AV_FLAG_MIC_PRESENT, AvId, AvPair, AvPairs};
 pub use context::{
     AuthError, AwaitingAuthenticate, CbtPolicy, Client, ClientOptions, Credentials, Established,
-    NegotiateSent, Server, ServerOptions, WINRM_CLIENT_FLAGS,
+    NegotiateSent, Observed, Server, ServerOptions, WINRM_CLIENT_FLAGS, observe,
 };
 pub use flags::Flags;
 pub use messages::{Authenticate, Challenge, Message, Negotiate, Version};

@@ -102,6 +102,7 @@ fn receive_req(ctx: &Ctx<'_>, shell: &str, cid: &str) -> crate::check::ctx::Req 
             desired: vec![DesiredStream {
                 command_id: Some(cid.into()),
                 streams: "stdout stderr".into(),
+                ..DesiredStream::default()
             }],
             ..Receive::default()
         }))

@@ -1,0 +1,68 @@
+//! The target and credential flags every client-side subcommand shares.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::client::{AuthMethod, ClientOptions, Target};
+
+/// `--target` and how to authenticate to it.
+#[derive(Args, Debug, Clone)]
+pub struct TargetArgs {
+    /// WS-Man URL of the server; without it the embedded reference server is started.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Authentication.
+    #[arg(long, value_enum, default_value_t = AuthMethod::Negotiate)]
+    pub auth: AuthMethod,
+    /// Account (`user` or `DOMAIN\user`).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Environment variable holding the password (never given on the command line).
+    #[arg(long, value_name = "VAR", default_value = "WSMAN_PASSWORD")]
+    pub password_env: String,
+    /// Accept any TLS certificate.
+    #[arg(long)]
+    pub insecure: bool,
+    /// PEM file of trusted certificates for HTTPS.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Time limit per exchange, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+impl TargetArgs {
+    /// Client options for `url` with these flags; the user and password come from the flags
+    /// unless given (the embedded server's account).
+    pub fn options(
+        &self,
+        url: &str,
+        account: Option<(&str, &str)>,
+    ) -> Result<ClientOptions, String> {
+        let target = Target::parse(url).map_err(|e| e.to_string())?;
+        let (user, password) = match account {
+            Some((u, p)) => (u.to_owned(), p.to_owned()),
+            None => {
+                let user = match (&self.user, self.auth) {
+                    (Some(u), _) => u.clone(),
+                    (None, AuthMethod::None) => String::new(),
+                    (None, _) => {
+                        return Err(format!(
+                            "--user is required with --target (password from ${})",
+                            self.password_env
+                        ));
+                    }
+                };
+                (user, std::env::var(&self.password_env).unwrap_or_default())
+            }
+        };
+        let mut o = ClientOptions::new(target, &user, &password);
+        o.auth = self.auth;
+        o.insecure = self.insecure;
+        o.ca = self.ca.clone();
+        o.timeout = Duration::from_secs(self.timeout);
+        Ok(o)
+    }
+}
