@@ -139,3 +139,33 @@ pub fn envelope_parse(data: &[u8]) {
         );
     }
 }
+
+/// Any text either reads as a scenario or gives an error whose line and column lie inside the
+/// text; a scenario that reads writes back to text that reads again with the same steps,
+/// requests, responses and assertions.
+pub fn scenario_file(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let s = match crate::scenario::file::parse(text, "fuzz", None) {
+        Ok(s) => s,
+        Err(e) => {
+            let lines = text.lines().count().max(1) + 1;
+            assert!(e.line <= lines, "error line {} past {lines} lines", e.line);
+            return;
+        }
+    };
+    let written = crate::scenario::file::write(&s, &crate::scenario::file::WriteExtras::default());
+    let again = crate::scenario::file::parse(&written, "fuzz-again", None)
+        .unwrap_or_else(|e| panic!("written scenario does not read back: {e}\n{written}"));
+    assert_eq!(again.steps.len(), s.steps.len());
+    for (a, b) in s.steps.iter().zip(&again.steps) {
+        assert_eq!(a.request, b.request);
+        assert_eq!(a.name, b.name);
+        assert_eq!(a.asserts, b.asserts);
+        assert_eq!(
+            a.response.as_ref().map(|r| (&r.body, r.status)),
+            b.response.as_ref().map(|r| (&r.body, r.status))
+        );
+    }
+}

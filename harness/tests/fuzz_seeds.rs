@@ -45,3 +45,22 @@ fn invariants_hold_on_mutated_seeds() {
         wsman_harness::fuzzing::envelope(&data);
     }
 }
+
+/// The `scenario_file` seeds read as scenarios and hold the fuzz invariants, and so do
+/// truncations of them (which mostly fail, with a position inside the text).
+#[test]
+fn scenario_file_seeds_hold_the_invariants() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/scenario_file");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let data = std::fs::read(e.unwrap().path()).unwrap();
+        let text = std::str::from_utf8(&data).unwrap();
+        wsman_harness::scenario::file::parse(text, "seed", None).unwrap();
+        wsman_harness::fuzzing::scenario_file(&data);
+        for cut in (0..data.len()).step_by(97) {
+            wsman_harness::fuzzing::scenario_file(&data[..cut]);
+        }
+        n += 1;
+    }
+    assert!(n >= 4, "{n} seeds");
+}
