@@ -188,13 +188,7 @@ fn scenario_compare(c: &mut Criterion, recorded: &str) {
     g.bench_function("parse_and_compare", |b| {
         b.iter(|| {
             let actual = parse_document(black_box(live.as_bytes()), Limits::default()).unwrap();
-            let cmp = Comparison {
-                rules: &rules,
-                symbols: &symbols,
-                relates_to: None,
-                max: 20,
-                loose_attributes: false,
-            };
+            let cmp = Comparison::new(&rules, &symbols);
             compare(&cmp, &expected, &actual, &mut Bindings::default())
         })
     });

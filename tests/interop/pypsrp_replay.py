@@ -1,5 +1,5 @@
 """pypsrp against a replay server loaded with recordings pypsrp did not make (pywinrm's, from a
-Windows Server 2016 host): runs `ipconfig /all` over Negotiate with encryption and prints the
+Windows host named Server2016): runs `ipconfig /all` over Negotiate with encryption and prints the
 recorded output.
 
 Usage: pypsrp_replay.py HOST PORT USER PASSWORD

@@ -7,12 +7,12 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::exit;
-use crate::check::embedded::Embedded;
+use super::target::{TargetArgs, start_embedded};
 use crate::check::profile::{Profile, ProfileName};
 use crate::check::runner::{self, Plan, RunError};
 use crate::check::waivers::Waivers;
 use crate::check::{DEFAULT_ENUMERATE_RESOURCE, RunSettings};
-use crate::client::{AuthMethod, ClientOptions, Target};
+use crate::client::ClientOptions;
 use crate::report;
 
 /// Largest waiver file read (a waiver is a few lines).
@@ -36,29 +36,14 @@ pub enum Format {
 /// Arguments of `check`.
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// WS-Man URL of the server to check; without it the embedded reference server is started
-    /// and checked.
-    #[arg(long, value_name = "URL")]
-    pub target: Option<String>,
+    /// The server to check (the embedded reference server without `--target`) and the
+    /// credentials.
+    #[command(flatten)]
+    pub conn: TargetArgs,
     /// Expectations: seed document defaults, current Windows, plain DSP0226, or from Identify
     /// (default: seed for the embedded server, auto for a target).
     #[arg(long, value_enum)]
     pub profile: Option<ProfileName>,
-    /// Authentication.
-    #[arg(long, value_enum, default_value_t = AuthMethod::Negotiate)]
-    pub auth: AuthMethod,
-    /// Account (`user` or `DOMAIN\user`).
-    #[arg(long, value_name = "USER")]
-    pub user: Option<String>,
-    /// Environment variable holding the password (never given on the command line).
-    #[arg(long, value_name = "VAR", default_value = "WSMAN_PASSWORD")]
-    pub password_env: String,
-    /// Accept any TLS certificate.
-    #[arg(long)]
-    pub insecure: bool,
-    /// PEM file of trusted certificates for HTTPS.
-    #[arg(long, value_name = "FILE")]
-    pub ca: Option<PathBuf>,
     /// Only cases whose id matches (glob, repeatable).
     #[arg(long = "cases", value_name = "GLOB")]
     pub cases: Vec<String>,
@@ -155,75 +140,39 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     };
     // Without a target: the embedded reference server, checked against the seed profile.
     let embedded;
-    let (url, user, password, default_profile) = match &args.target {
-        Some(t) => {
-            let password = std::env::var(&args.password_env).unwrap_or_default();
-            let Some(user) = args.user.clone() else {
-                if args.auth != AuthMethod::None {
-                    let _ = writeln!(
-                        err,
-                        "error: --user is required with --target (password from ${})",
-                        args.password_env
-                    );
-                    return exit::USAGE;
-                }
-                return check_with(args, cases, waivers, t, "", "", ProfileName::Auto, out, err);
-            };
-            (t.clone(), user, password, ProfileName::Auto)
-        }
+    let timeout = Duration::from_secs(args.timeout);
+    let (client, default_profile) = match &args.conn.target {
+        Some(url) => (args.conn.options(url, None, timeout), ProfileName::Auto),
         None => {
-            embedded = match Embedded::start(&[]) {
+            embedded = match start_embedded(err) {
                 Ok(e) => e,
-                Err(e) => {
-                    let _ = writeln!(err, "error: cannot start the embedded server: {e}");
-                    return exit::UNREACHABLE;
-                }
+                Err(code) => return code,
             };
+            let account = Some((embedded.user.as_str(), embedded.password.as_str()));
             (
-                embedded.url(),
-                embedded.user.clone(),
-                embedded.password.clone(),
+                args.conn.options(&embedded.url(), account, timeout),
                 ProfileName::Seed,
             )
         }
     };
-    check_with(
-        args,
-        cases,
-        waivers,
-        &url,
-        &user,
-        &password,
-        default_profile,
-        out,
-        err,
-    )
+    match client {
+        Ok(client) => check_with(args, cases, waivers, client, default_profile, out, err),
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            exit::USAGE
+        }
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn check_with(
     args: &CheckArgs,
     cases: Vec<crate::check::Case>,
     waivers: Waivers,
-    url: &str,
-    user: &str,
-    password: &str,
+    client: ClientOptions,
     default_profile: ProfileName,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let target = match Target::parse(url) {
-        Ok(t) => t,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::USAGE;
-        }
-    };
-    let mut client = ClientOptions::new(target, user, password);
-    client.auth = args.auth;
-    client.insecure = args.insecure;
-    client.ca = args.ca.clone();
-    client.timeout = Duration::from_secs(args.timeout);
     let plan = Plan {
         settings: RunSettings {
             client,

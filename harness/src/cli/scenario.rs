@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::exit;
-use super::target::TargetArgs;
-use crate::check::embedded::Embedded;
+use super::target::{TargetArgs, start_embedded};
 use crate::client::Client;
 use crate::scenario::file::{self, WriteExtras};
 use crate::scenario::import::{Layout, import};
@@ -35,6 +34,9 @@ pub struct ReplayArgs {
     /// Print what was sent and received for failed steps.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Time limit per exchange, in seconds (recorded Receives may wait their OperationTimeout).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
 }
 
 /// Arguments of `import`.
@@ -107,15 +109,13 @@ pub fn replay_cmd(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -
         Err(code) => return code,
     };
     let embedded;
+    let timeout = std::time::Duration::from_secs(args.timeout);
     let opts = match &args.target.target {
-        Some(url) => args.target.options(url, None),
+        Some(url) => args.target.options(url, None, timeout),
         None => {
-            embedded = match Embedded::start(&[]) {
+            embedded = match start_embedded(err) {
                 Ok(e) => e,
-                Err(e) => {
-                    let _ = writeln!(err, "error: cannot start the embedded server: {e}");
-                    return exit::UNREACHABLE;
-                }
+                Err(code) => return code,
             };
             if !args.all {
                 let skipped = scenarios.iter().filter(|s| !s.meta.reference).count();
@@ -128,8 +128,11 @@ pub fn replay_cmd(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -
                 }
                 scenarios.retain(|s| s.meta.reference);
             }
-            args.target
-                .options(&embedded.url(), Some((&embedded.user, &embedded.password)))
+            args.target.options(
+                &embedded.url(),
+                Some((&embedded.user, &embedded.password)),
+                timeout,
+            )
         }
     };
     if scenarios.is_empty() {

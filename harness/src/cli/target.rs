@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::check::embedded::Embedded;
 use crate::client::{AuthMethod, ClientOptions, Target};
 
 /// `--target` and how to authenticate to it.
@@ -28,9 +29,14 @@ pub struct TargetArgs {
     /// PEM file of trusted certificates for HTTPS.
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
-    /// Time limit per exchange, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
+}
+
+/// Starts the embedded reference server, or says why it could not (exit code 3).
+pub fn start_embedded(err: &mut dyn std::io::Write) -> Result<Embedded, u8> {
+    Embedded::start(&[]).map_err(|e| {
+        let _ = writeln!(err, "error: cannot start the embedded server: {e}");
+        super::exit::UNREACHABLE
+    })
 }
 
 impl TargetArgs {
@@ -40,6 +46,7 @@ impl TargetArgs {
         &self,
         url: &str,
         account: Option<(&str, &str)>,
+        timeout: Duration,
     ) -> Result<ClientOptions, String> {
         let target = Target::parse(url).map_err(|e| e.to_string())?;
         let (user, password) = match account {
@@ -62,7 +69,7 @@ impl TargetArgs {
         o.auth = self.auth;
         o.insecure = self.insecure;
         o.ca = self.ca.clone();
-        o.timeout = Duration::from_secs(self.timeout);
+        o.timeout = timeout;
         Ok(o)
     }
 }

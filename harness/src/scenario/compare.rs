@@ -54,19 +54,25 @@ impl Rules {
         }
     }
 
-    fn ignored(&self, at: &[(&QName, usize)], attr: Option<&QName>) -> bool {
+    fn ignored(&self, at: &[(QName, usize)], attr: Option<&QName>) -> bool {
         self.ignore
             .iter()
             .any(|p| p.attribute.as_ref() == attr && p.matches(at))
     }
 
-    fn any_value(&self, at: &[(&QName, usize)]) -> bool {
+    fn child_ignored(&self, at: &[(QName, usize)], child: (&QName, usize)) -> bool {
+        self.ignore
+            .iter()
+            .any(|p| p.attribute.is_none() && p.matches_child(at, Some(child)))
+    }
+
+    fn value_free(&self, at: &[(QName, usize)]) -> bool {
         self.any_value
             .iter()
             .any(|p| p.attribute.is_none() && p.matches(at))
     }
 
-    fn any_attr_value(&self, at: &[(&QName, usize)], attr: &QName) -> bool {
+    fn attr_value_free(&self, at: &[(QName, usize)], attr: &QName) -> bool {
         self.any_value
             .iter()
             .any(|p| p.matches(at) && p.attribute.as_ref().is_none_or(|a| a == attr))
@@ -114,6 +120,23 @@ pub struct Comparison<'a> {
     pub loose_attributes: bool,
 }
 
+impl<'a> Comparison<'a> {
+    /// A comparison for verdicts: no RelatesTo rule, strict attributes, [`MAX_REPORTED`]
+    /// differences at most.
+    pub fn new(rules: &'a Rules, symbols: &'a Symbols) -> Self {
+        Self {
+            rules,
+            symbols,
+            relates_to: None,
+            max: MAX_REPORTED,
+            loose_attributes: false,
+        }
+    }
+}
+
+/// Most differences listed per message.
+pub const MAX_REPORTED: usize = 20;
+
 /// The note on a difference that is only one of order.
 pub const ORDER_NOTE: &str = "children in a different order";
 
@@ -159,17 +182,13 @@ pub(crate) fn show_text(t: &str) -> String {
 }
 
 impl Walker<'_, '_> {
-    fn view(&self) -> Vec<(&QName, usize)> {
-        self.at.iter().map(|(n, p)| (n, *p)).collect()
-    }
-
     fn full(&self) -> bool {
         self.out.len() >= self.cmp.max
     }
 
     fn push(&mut self, expected: String, actual: String, note: Option<String>) {
         if !self.full() {
-            let path = render(&self.view());
+            let path = render(&self.at);
             self.out.push(Mismatch {
                 path,
                 expected,
@@ -196,7 +215,7 @@ impl Walker<'_, '_> {
         let (ma, mb) = (self.scope_a.len(), self.scope_b.len());
         self.scope_a.extend(a.ns_decls.iter().cloned());
         self.scope_b.extend(b.ns_decls.iter().cloned());
-        let any = self.cmp.rules.any_value(&self.view());
+        let any = self.cmp.rules.value_free(&self.at);
         self.attributes(a, b);
         let is_header = a.name.is(ns::SOAP, "Header") && self.at.len() == 2;
         if is_header && !self.cmp.rules.ordered_headers {
@@ -213,24 +232,22 @@ impl Walker<'_, '_> {
         if a.attrs.is_empty() && b.attrs.is_empty() {
             return;
         }
-        let rules = self.cmp.rules;
-        let view = self.view();
+        let (rules, at) = (self.cmp.rules, &self.at);
         let flags: Vec<(bool, bool)> = a
             .attrs
             .iter()
             .map(|x| {
                 (
-                    rules.ignored(&view, Some(&x.name)),
-                    rules.any_attr_value(&view, &x.name),
+                    rules.ignored(at, Some(&x.name)),
+                    rules.attr_value_free(at, &x.name),
                 )
             })
             .collect();
         let extra_ignored: Vec<bool> = b
             .attrs
             .iter()
-            .map(|y| rules.ignored(&view, Some(&y.name)))
+            .map(|y| rules.ignored(at, Some(&y.name)))
             .collect();
-        drop(view);
         for (x, (ignored, any)) in a.attrs.iter().zip(flags) {
             if ignored {
                 continue;
@@ -301,11 +318,8 @@ impl Walker<'_, '_> {
         a == b || (self.cmp.loose_attributes && a.local == b.local)
     }
 
-    fn child_ignored(&mut self, name: &QName, pos: usize) -> bool {
-        self.at.push((name.clone(), pos));
-        let r = self.cmp.rules.ignored(&self.view(), None);
-        self.at.pop();
-        r
+    fn child_ignored(&self, name: &QName, pos: usize) -> bool {
+        self.cmp.rules.child_ignored(&self.at, (name, pos))
     }
 
     fn ordered(&mut self, a: &Element, b: &Element, any: bool) {
@@ -498,14 +512,11 @@ mod tests {
     fn run(live_doc: &str, bindings: &mut Bindings) -> Vec<Mismatch> {
         let (rules, symbols) = setup();
         let cmp = Comparison {
-            rules: &rules,
-            symbols: &symbols,
             relates_to: Some((
                 key("uuid:11111111-1111-1111-1111-111111111111"),
                 "uuid:AAAAAAAA-0000-4000-8000-000000000001".into(),
             )),
-            max: 20,
-            loose_attributes: false,
+            ..Comparison::new(&rules, &symbols)
         };
         compare(&cmp, &doc(REC), &doc(live_doc), bindings)
     }
@@ -572,13 +583,7 @@ mod tests {
         let b = doc(
             r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><x>2</x><y a="2" c="3">u</y></s:Body></s:Envelope>"#,
         );
-        let cmp = Comparison {
-            rules: &rules,
-            symbols: &symbols,
-            relates_to: None,
-            max: 20,
-            loose_attributes: false,
-        };
+        let cmp = Comparison::new(&rules, &symbols);
         let m = compare(&cmp, &a, &b, &mut Bindings::default());
         let paths: Vec<_> = m
             .iter()
@@ -600,13 +605,7 @@ mod tests {
         rules
             .ignore
             .push(ElementPath::parse("//y/@c", &[]).unwrap());
-        let cmp = Comparison {
-            rules: &rules,
-            symbols: &symbols,
-            relates_to: None,
-            max: 20,
-            loose_attributes: false,
-        };
+        let cmp = Comparison::new(&rules, &symbols);
         assert!(compare(&cmp, &a, &b, &mut Bindings::default()).is_empty());
         let c = doc(
             r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><y a="1">t</y><z/></s:Body></s:Envelope>"#,

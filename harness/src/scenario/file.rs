@@ -257,50 +257,34 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scenario, Sc
         };
         let request_tree = parse_document(request.as_bytes(), Limits::default())
             .map_err(|e| req_origin.error(text, file, &request, e))?;
-        let response = match (s.response, s.response_file) {
+        let body = match (s.response, s.response_file) {
             (Some(_), Some(_)) => {
                 return Err(whole("give `response` or `response-file`, not both".into()));
             }
-            (None, None) => {
-                if s.status.is_some() || !s.response_headers.is_empty() {
-                    Some(Recorded {
-                        status: s.status.map(|x| *x.get_ref()).unwrap_or(200),
-                        headers: s.response_headers.into_iter().collect(),
-                        body: String::new(),
-                        tree: None,
-                    })
-                } else {
-                    None
-                }
-            }
-            (r, f) => {
-                let (body, origin) = match (r, f) {
-                    (Some(r), _) => {
-                        let o = Origin::inline(text, &r);
-                        (r.into_inner(), o)
-                    }
-                    (_, Some(f)) => {
-                        let o = Origin::file(base, &f);
-                        (read_side(base, &f).map_err(|m| at(f.span(), m))?, o)
-                    }
-                    _ => unreachable!("one side is set"),
-                };
-                let tree = if body.trim().is_empty() {
-                    None
-                } else {
-                    Some(
-                        parse_document(body.as_bytes(), Limits::default())
-                            .map_err(|e| origin.error(text, file, &body, e))?,
-                    )
-                };
-                Some(Recorded {
-                    status: s.status.map(|x| *x.get_ref()).unwrap_or(200),
-                    headers: s.response_headers.into_iter().collect(),
-                    body,
-                    tree,
-                })
-            }
+            (Some(r), None) => Some((Origin::inline(text, &r), r.into_inner())),
+            (None, Some(f)) => Some((
+                Origin::file(base, &f),
+                read_side(base, &f).map_err(|m| at(f.span(), m))?,
+            )),
+            (None, None) => None,
         };
+        // A step records a response when it gives a body, a status or headers.
+        let recorded = body.is_some() || s.status.is_some() || !s.response_headers.is_empty();
+        let (body, tree) = match body {
+            Some((origin, body)) if !body.trim().is_empty() => {
+                let tree = parse_document(body.as_bytes(), Limits::default())
+                    .map_err(|e| origin.error(text, file, &body, e))?;
+                (body, Some(tree))
+            }
+            Some((_, body)) => (body, None),
+            None => (String::new(), None),
+        };
+        let response = recorded.then(|| Recorded {
+            status: s.status.map(|x| *x.get_ref()).unwrap_or(200),
+            headers: s.response_headers.into_iter().collect(),
+            body,
+            tree,
+        });
         if let Some(st) = &response
             && !(100..=599).contains(&st.status)
         {

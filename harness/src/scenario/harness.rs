@@ -70,6 +70,10 @@ impl TestTarget {
 /// One trial per scenario file under `paths`; a file that does not load is a failing trial.
 pub fn trials(paths: &[PathBuf], target: Arc<TestTarget>) -> Vec<Trial> {
     let files = match discover(paths) {
+        Ok(f) if f.is_empty() => {
+            let where_ = format!("no *.scenario.toml under {paths:?}");
+            return vec![Trial::test("scenario-files", move || Err(where_.into()))];
+        }
         Ok(f) => f,
         Err(e) => return vec![Trial::test("scenario-files", move || Err(e.into()))],
     };

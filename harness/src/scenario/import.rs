@@ -12,7 +12,9 @@
 use std::path::{Path, PathBuf};
 
 use super::compare::Rules;
+use super::header_text;
 use super::model::{Meta, Recorded, Scenario, Step};
+use super::symbols::{is_sanitised_placeholder, key};
 use crate::ns;
 use crate::xml::{Element, Limits, Node, PrefixStyle, XmlWriter, parse_document};
 
@@ -113,7 +115,7 @@ fn name_for(root: &Path, p: &Path) -> String {
 fn license_of(p: &Path) -> Option<String> {
     let mut dir = if p.is_dir() { Some(p) } else { p.parent() };
     while let Some(d) = dir {
-        if let Ok(t) = std::fs::read_to_string(d.join("LICENSE-NOTE.txt")) {
+        if let Ok(t) = crate::files::read_text(&d.join("LICENSE-NOTE.txt"), 1 << 20) {
             return t
                 .lines()
                 .find_map(|l| l.strip_prefix("License:"))
@@ -132,15 +134,9 @@ fn read_xml(p: &Path) -> Result<(String, Element), String> {
 
 /// A label for a step from its request: the action's last word and the resource's.
 pub fn step_label(request: &Element) -> String {
-    let header = request.find(ns::SOAP, "Header");
-    let text = |local: &str, namespace: &str| {
-        header
-            .and_then(|h| h.find(namespace, local))
-            .map(|e| e.text().trim().to_owned())
-    };
     let last = |s: &str| s.rsplit('/').next().unwrap_or(s).to_owned();
-    let action = text("Action", ns::ADDRESSING).map(|a| last(&a));
-    let resource = text("ResourceURI", ns::WSMAN).map(|r| last(&r));
+    let action = header_text(request, ns::ADDRESSING, "Action").map(|a| last(&a));
+    let resource = header_text(request, ns::WSMAN, "ResourceURI").map(|r| last(&r));
     let body = request
         .find(ns::SOAP, "Body")
         .and_then(|b| b.elements().next())
@@ -200,25 +196,34 @@ fn step(request: (String, Element), response: Option<(String, Element)>, status:
     }
 }
 
-fn pywinrm_folder(root: &Path, folder: &Path, out: &mut Imported) {
-    let mut numbered: Vec<(u32, PathBuf)> = match std::fs::read_dir(folder) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter_map(|p| {
-                let n = p
-                    .file_name()?
-                    .to_str()?
-                    .strip_suffix("-request.xml")?
-                    .parse()
-                    .ok()?;
-                Some((n, p))
-            })
-            .collect(),
+/// The sorted names of the `.xml` files directly in a folder (an unreadable folder is noted
+/// as skipped).
+fn xml_names(folder: &Path, out: &mut Imported) -> Vec<String> {
+    let entries = match std::fs::read_dir(folder) {
+        Ok(rd) => rd,
         Err(e) => {
             out.skipped.push((folder.to_path_buf(), e.to_string()));
-            return;
+            return Vec::new();
         }
     };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|n| n.ends_with(".xml"))
+        .collect();
+    names.sort();
+    names
+}
+
+fn pywinrm_folder(root: &Path, folder: &Path, out: &mut Imported) {
+    let mut numbered: Vec<(u32, PathBuf)> = xml_names(folder, out)
+        .into_iter()
+        .filter_map(|n| {
+            let k = n.strip_suffix("-request.xml")?.parse().ok()?;
+            Some((k, folder.join(n)))
+        })
+        .collect();
     numbered.sort();
     let mut steps = Vec::new();
     for (n, req) in numbered {
@@ -274,9 +279,7 @@ fn inner_envelope(e: &Element) -> Option<Element> {
 }
 
 fn written(e: &Element) -> String {
-    let mut w = XmlWriter::new(PrefixStyle::Preserve);
-    w.element(e);
-    w.finish()
+    XmlWriter::document(e, PrefixStyle::Preserve, 4096)
 }
 
 /// Replaces winrm4j's placeholders in text and attribute values.
@@ -360,16 +363,10 @@ fn winrm4j_file(root: &Path, f: &Path, out: &mut Imported) {
 /// A response by its content: it relates to a request, or answers with a `...Response` or
 /// fault Action, or has no addressing at all but a Fault or a typed response body.
 fn is_response(tree: &Element) -> bool {
-    let header = tree.find(ns::SOAP, "Header");
-    let get = |local: &str| {
-        header
-            .and_then(|h| h.find(ns::ADDRESSING, local))
-            .map(|e| e.text().trim().to_owned())
-    };
-    if get("RelatesTo").is_some() {
+    if header_text(tree, ns::ADDRESSING, "RelatesTo").is_some() {
         return true;
     }
-    if let Some(a) = get("Action") {
+    if let Some(a) = header_text(tree, ns::ADDRESSING, "Action") {
         return a.ends_with("Response") || a.ends_with("/fault") || a.ends_with("/Fault");
     }
     tree.find(ns::SOAP, "Body")
@@ -378,19 +375,7 @@ fn is_response(tree: &Element) -> bool {
 }
 
 fn pairs_folder(root: &Path, folder: &Path, out: &mut Imported) {
-    let mut names: Vec<String> = match std::fs::read_dir(folder) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().is_file())
-            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-            .filter(|n| n.ends_with(".xml"))
-            .collect(),
-        Err(e) => {
-            out.skipped.push((folder.to_path_buf(), e.to_string()));
-            return;
-        }
-    };
-    names.sort();
+    let names = xml_names(folder, out);
     // Read and classify every envelope by its content (file names are only a hint).
     let mut requests = Vec::new();
     let mut responses = Vec::new();
@@ -413,10 +398,9 @@ fn pairs_folder(root: &Path, folder: &Path, out: &mut Imported) {
     let mut steps = Vec::new();
     for (n, text, tree) in requests {
         // The partner: same name with request→response, or the response relating to it.
-        let id = tree
-            .find(ns::SOAP, "Header")
-            .and_then(|h| h.find(ns::ADDRESSING, "MessageID"))
-            .map(|e| super::symbols::key(&e.text()));
+        let id = header_text(&tree, ns::ADDRESSING, "MessageID")
+            .filter(|id| !is_sanitised_placeholder(id))
+            .map(|id| key(&id));
         let by_name = n.replacen("request", "response", 1);
         let stem = n.trim_end_matches(".xml");
         let partner = responses.iter().enumerate().position(|(i, (rn, _, rt))| {
@@ -424,11 +408,7 @@ fn pairs_folder(root: &Path, folder: &Path, out: &mut Imported) {
                 && ((n.contains("request") && *rn == by_name)
                     || rn.trim_end_matches("_response.xml") == stem
                     || id.as_ref().is_some_and(|id| {
-                        rt.find(ns::SOAP, "Header")
-                            .and_then(|h| h.find(ns::ADDRESSING, "RelatesTo"))
-                            .is_some_and(|r| {
-                                super::symbols::key(&r.text()) == *id && !id.contains("1111-1111")
-                            })
+                        header_text(rt, ns::ADDRESSING, "RelatesTo").is_some_and(|r| key(&r) == *id)
                     }))
         });
         let resp = partner.map(|i| {
@@ -477,12 +457,7 @@ fn pairs_folder(root: &Path, folder: &Path, out: &mut Imported) {
 /// RelatesTo as MessageID.
 fn request_for(response: &Element) -> Element {
     use crate::xml::QName;
-    let header = response.find(ns::SOAP, "Header");
-    let get = |local: &str| {
-        header
-            .and_then(|h| h.find(ns::ADDRESSING, local))
-            .map(|e| e.text().trim().to_owned())
-    };
+    let get = |local: &str| header_text(response, ns::ADDRESSING, local);
     let action = get("Action")
         .map(|a| a.strip_suffix("Response").map(str::to_owned).unwrap_or(a))
         .unwrap_or_default();

@@ -9,7 +9,8 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::model::Scenario;
-use super::symbols::key;
+use super::symbols::{is_sanitised_placeholder, key};
+use super::{header, header_text};
 use crate::ns;
 use crate::xml::Element;
 
@@ -74,23 +75,12 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-const SANITISED: &str = "11111111-1111-1111-1111-111111111111";
-
 fn reference(rule: &str) -> &'static str {
     RULES
         .iter()
         .find(|(r, ..)| *r == rule)
         .map(|(_, _, r)| *r)
         .unwrap_or("")
-}
-
-fn header<'e>(tree: &'e Element, ns_uri: &str, local: &str) -> Option<&'e Element> {
-    tree.find(ns::SOAP, "Header")
-        .and_then(|h| h.find(ns_uri, local))
-}
-
-fn header_text(tree: &Element, ns_uri: &str, local: &str) -> Option<String> {
-    header(tree, ns_uri, local).map(|e| e.text().trim().to_owned())
 }
 
 fn body_first(tree: &Element) -> Option<&Element> {
@@ -237,7 +227,7 @@ fn relates_to(l: &mut Linter<'_>, i: usize, req: &Element, resp: &Element) {
     let Some(id) = header_text(req, ns::ADDRESSING, "MessageID") else {
         return;
     };
-    let sanitised = key(&id) == SANITISED;
+    let sanitised = is_sanitised_placeholder(&id);
     match header_text(resp, ns::ADDRESSING, "RelatesTo") {
         None if sanitised => l.push(
             Severity::Info,
@@ -369,9 +359,9 @@ fn fault_structure(l: &mut Linter<'_>, i: usize, f: &Element, status: u16) {
     if let Some(sub) = sub {
         let local = sub.rsplit(':').next().unwrap_or(&sub);
         let known = crate::catalogue::catalogue()
-            .conditions
+            .subcodes
             .iter()
-            .any(|c| crate::catalogue::catalogue().subcode_of(c).name.local == local);
+            .any(|e| e.name.local == local);
         if !known {
             l.push(
                 Severity::Info,
@@ -540,12 +530,10 @@ fn flow_after(l: &mut Linter<'_>, req: &Element, resp: &Element) {
             .and_then(|x| x.elements().next())
             .and_then(|x| x.find(ns::ENUMERATION, "EnumerationContext"))
             .map(|c| c.text().trim().to_owned());
+        // PullResponse ends with n:EndOfSequence, an optimized EnumerateResponse with
+        // w:EndOfSequence.
         let end = b.find(ns::ENUMERATION, "EndOfSequence").is_some()
-            || b.find(ns::WSMAN, "EndOfSequence").is_some()
-            || b.find(ns::WSMAN, "Items").is_some_and(|_| {
-                b.find(ns::ENUMERATION, "EnumerationContext").is_none()
-                    && b.find(ns::WSMAN, "EndOfSequence").is_some()
-            });
+            || b.find(ns::WSMAN, "EndOfSequence").is_some();
         if let Some(old) = sent {
             l.contexts.remove(&old);
             l.finished.insert(old);

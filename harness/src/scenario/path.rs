@@ -180,13 +180,24 @@ impl ElementPath {
 
     /// True when the element at `at` (names and same-name positions from the root) matches the
     /// element steps.
-    pub fn matches(&self, at: &[(&QName, usize)]) -> bool {
-        if self.anywhere {
-            at.len() >= self.steps.len()
-                && steps_match(&self.steps, &at[at.len() - self.steps.len()..])
-        } else {
-            at.len() == self.steps.len() && steps_match(&self.steps, at)
+    pub fn matches(&self, at: &[(QName, usize)]) -> bool {
+        self.matches_child(at, None)
+    }
+
+    /// Like [`Self::matches`] for the element `at` + `child`, without building that path.
+    pub fn matches_child(&self, at: &[(QName, usize)], child: Option<(&QName, usize)>) -> bool {
+        let len = at.len() + usize::from(child.is_some());
+        let n = self.steps.len();
+        if len < n || (!self.anywhere && len != n) {
+            return false;
         }
+        let path = at.iter().map(|(name, pos)| (name, *pos)).chain(child);
+        self.steps
+            .iter()
+            .zip(path.skip(len - n))
+            .all(|(s, (name, pos))| {
+                s.name.as_ref().is_none_or(|q| q == name) && s.index.is_none_or(|i| i == pos)
+            })
     }
 
     /// The elements of a document the path selects, in document order.
@@ -256,12 +267,6 @@ fn parse_step(part: &str, offset: usize, declared: &[(String, String)]) -> Resul
     Ok(Step { name, index })
 }
 
-fn steps_match(steps: &[Step], at: &[(&QName, usize)]) -> bool {
-    steps.iter().zip(at).all(|(s, (name, pos))| {
-        s.name.as_ref().is_none_or(|n| n == *name) && s.index.is_none_or(|i| i == *pos)
-    })
-}
-
 fn collect<'e>(
     path: &ElementPath,
     e: &'e Element,
@@ -270,8 +275,7 @@ fn collect<'e>(
     out: &mut Vec<&'e Element>,
 ) {
     at.push((e.name.clone(), pos));
-    let view: Vec<(&QName, usize)> = at.iter().map(|(n, p)| (n, *p)).collect();
-    if path.matches(&view) {
+    if path.matches(at) {
         out.push(e);
     }
     if path.anywhere || at.len() < path.steps.len() {
@@ -299,7 +303,7 @@ pub fn next_position<'a>(seen: &mut Vec<(&'a QName, usize)>, name: &'a QName) ->
 }
 
 /// Renders a location for a mismatch report: `/s:Envelope/s:Body/rsp:Stream[2]`.
-pub fn render(at: &[(&QName, usize)]) -> String {
+pub fn render(at: &[(QName, usize)]) -> String {
     let mut s = String::new();
     for (name, pos) in at {
         s.push('/');

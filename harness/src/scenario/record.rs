@@ -83,16 +83,6 @@ impl Recorder {
         }
     }
 
-    /// Number of steps recorded so far.
-    pub fn len(&self) -> usize {
-        self.steps.len()
-    }
-
-    /// True when nothing was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-
     /// Observes one request and its response.
     pub fn exchange(&mut self, request: Seen<'_>, status: u16, response: Seen<'_>) {
         if let Some(auth) = request.header("Authorization") {

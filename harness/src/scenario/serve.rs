@@ -11,6 +11,7 @@
 use std::sync::Mutex;
 
 use super::compare::{Comparison, Mismatch, compare};
+use super::header_text;
 use super::model::Scenario;
 use super::replay::learn;
 use super::symbols::{Bindings, Symbols, in_recorded_form};
@@ -23,6 +24,8 @@ struct Prepared {
     symbols: Symbols,
     /// Each step's request in the canonical form requests are matched in.
     match_trees: Vec<Element>,
+    /// Each step's recorded Action and ResourceURI.
+    keys: Vec<(Option<String>, Option<String>)>,
 }
 
 /// The form requests are matched in: a command line as one `rsp:Command` text (WinRM joins
@@ -94,12 +97,6 @@ pub struct Match {
     pub differences: usize,
 }
 
-fn header_text(tree: &Element, ns_uri: &str, local: &str) -> Option<String> {
-    tree.find(ns::SOAP, "Header")
-        .and_then(|h| h.find(ns_uri, local))
-        .map(|e| e.text().trim().to_owned())
-}
-
 /// Request headers that differ between clients without changing what is asked.
 const CLIENT_CHOICES: &[&str] = &[
     "/s:Envelope/s:Header/a:MessageID",
@@ -165,6 +162,16 @@ impl ReplayResponder {
                         .iter()
                         .map(|st| canonical(&st.request_tree))
                         .collect(),
+                    keys: s
+                        .steps
+                        .iter()
+                        .map(|st| {
+                            (
+                                header_text(&st.request_tree, ns::ADDRESSING, "Action"),
+                                header_text(&st.request_tree, ns::WSMAN, "ResourceURI"),
+                            )
+                        })
+                        .collect(),
                     scenario: s,
                 }
             })
@@ -197,11 +204,9 @@ impl ReplayResponder {
     ) -> Vec<Mismatch> {
         let p = &self.scenarios[i];
         let cmp = Comparison {
-            rules: &p.scenario.rules,
-            symbols: &p.symbols,
-            relates_to: None,
             max: RANK_LIMIT,
             loose_attributes: true,
+            ..Comparison::new(&p.scenario.rules, &p.symbols)
         };
         compare(&cmp, &p.match_trees[step], request, bindings)
     }
@@ -211,32 +216,27 @@ impl ReplayResponder {
         let state = self.state.lock().map_err(|_| None)?;
         let action = header_text(request, ns::ADDRESSING, "Action");
         let resource = header_text(request, ns::WSMAN, "ResourceURI");
+        let answers = |(a, r): &(Option<String>, Option<String>)| {
+            *a == action && (r.is_none() || resource.is_none() || *r == resource)
+        };
         let mut best: Option<(i64, Match)> = None;
-        let mut nearest: Option<(usize, Match, Vec<Mismatch>)> = None;
         for (i, p) in self.scenarios.iter().enumerate() {
-            for (j, st) in p.scenario.steps.iter().enumerate() {
-                let mut trial = state.bindings[i].clone();
-                let diffs = self.differences(i, j, request, &mut trial);
-                let same_action = header_text(&st.request_tree, ns::ADDRESSING, "Action") == action;
-                let rec_resource = header_text(&st.request_tree, ns::WSMAN, "ResourceURI");
-                let same_resource =
-                    rec_resource.is_none() || resource.is_none() || rec_resource == resource;
-                let m = Match {
-                    scenario: i,
-                    step: j,
-                    differences: diffs.len(),
-                };
-                if !(same_action && same_resource) {
-                    if nearest.as_ref().is_none_or(|(n, ..)| diffs.len() < *n) {
-                        nearest = Some((diffs.len(), m, diffs));
-                    }
-                    continue;
-                }
+            let mut candidates = p
+                .keys
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| answers(k))
+                .peekable();
+            if candidates.peek().is_none() {
+                continue;
+            }
+            let evidence = 15 * evidence(request, &p.symbols) as i64;
+            for (j, _) in candidates {
+                let diffs = self.differences(i, j, request, &mut state.bindings[i].clone());
                 // Fewest differences first, body differences (what is asked) weighing more
                 // than header ones (how a client asks); then the conversation in progress,
                 // then steps not served yet, then recording order.
-                let mut score: i64 = diffs.iter().map(weight).sum();
-                score -= 15 * evidence(request, &p.symbols) as i64;
+                let mut score: i64 = diffs.iter().map(weight).sum::<i64>() - evidence;
                 if state.active == Some(i) {
                     score -= 30;
                 }
@@ -246,14 +246,38 @@ impl ReplayResponder {
                     score += 10;
                 }
                 if best.as_ref().is_none_or(|(s, _)| score < *s) {
+                    let m = Match {
+                        scenario: i,
+                        step: j,
+                        differences: diffs.len(),
+                    };
                     best = Some((score, m));
                 }
             }
         }
-        match best {
-            Some((_, m)) => Ok(m),
-            None => Err(nearest.map(|(_, m, d)| (m, d))),
+        if let Some((_, m)) = best {
+            return Ok(m);
         }
+        // Nothing answers this request: find the nearest step to explain why (rare, so the
+        // full comparison against every step is affordable here).
+        let mut nearest: Option<(Match, Vec<Mismatch>)> = None;
+        for (i, p) in self.scenarios.iter().enumerate() {
+            for j in 0..p.scenario.steps.len() {
+                let diffs = self.differences(i, j, request, &mut state.bindings[i].clone());
+                if nearest
+                    .as_ref()
+                    .is_none_or(|(m, _)| diffs.len() < m.differences)
+                {
+                    let m = Match {
+                        scenario: i,
+                        step: j,
+                        differences: diffs.len(),
+                    };
+                    nearest = Some((m, diffs));
+                }
+            }
+        }
+        Err(nearest)
     }
 
     fn answer(&self, request: &Element, m: &Match) -> Reply {
@@ -272,10 +296,9 @@ impl ReplayResponder {
                 Some(tree) => {
                     let mut out = tree.clone();
                     rewrite(&mut out, &p.symbols, &bindings, message_id.as_deref());
-                    let mut w =
-                        XmlWriter::with_capacity(PrefixStyle::Preserve, rec.body.len() + 64);
-                    w.element(&out);
-                    Reply::new(rec.status, w.finish())
+                    let body =
+                        XmlWriter::document(&out, PrefixStyle::Preserve, rec.body.len() + 64);
+                    Reply::new(rec.status, body)
                 }
                 None => Reply::new(rec.status, String::new()),
             },

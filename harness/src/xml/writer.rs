@@ -59,6 +59,13 @@ impl XmlWriter {
         self.style
     }
 
+    /// A whole element tree as a document.
+    pub fn document(e: &Element, style: PrefixStyle, capacity: usize) -> String {
+        let mut w = Self::with_capacity(style, capacity);
+        w.element(e);
+        w.finish()
+    }
+
     /// Finishes and returns the document.
     pub fn finish(mut self) -> String {
         self.close_tag();
