@@ -109,8 +109,8 @@ pub fn xs_duration(data: &[u8]) {
 }
 
 /// Configuration value grammars (IP filters, TrustedHosts, URLPrefix, thumbprint, SDDL, numbers,
-/// booleans): the first byte picks the setting, the rest is the value; validation never panics
-/// and a canonical value validates to itself.
+/// booleans, and the `@{Key="Value"}` syntax of `winrm set`): the first byte picks the setting,
+/// the rest is the value; validation never panics and a canonical value validates to itself.
 pub fn config_values(data: &[u8]) {
     let Some((&pick, rest)) = data.split_first() else {
         return;
@@ -125,6 +125,35 @@ pub fn config_values(data: &[u8]) {
         assert_eq!(again, canonical, "{}: canonical form is stable", s.path);
     }
     let _ = crate::config::filter_allows(value, std::net::IpAddr::from([127, 0, 0, 1]));
+    if crate::winrm::hash::looks_like_hash(value) {
+        hash_argument(value, &s.path);
+    }
+}
+
+/// The `@{Key="Value"}` argument of `winrm set`: parsed, then checked against the section of
+/// the picked setting; every position reported lies inside the argument.
+fn hash_argument(value: &str, setting_path: &str) {
+    let n = value.chars().count();
+    match crate::winrm::hash::parse(value) {
+        Err(e) => assert!(e.at <= n, "hash error at {} past {n} characters", e.at),
+        Ok(h) => {
+            for p in &h.pairs {
+                assert!(p.key_at < n && p.value_at <= n, "pair positions inside");
+            }
+            let section = setting_path.rsplit_once('/').map_or("", |(d, _)| d);
+            let r = crate::winrm::resource::ResourceRef {
+                uri: crate::config::section_uri(section),
+                selectors: Vec::new(),
+            };
+            if let Err(refused) = crate::winrm::validate::check(&r, &h) {
+                assert!(
+                    refused.at <= n,
+                    "refusal at {} past {n} characters",
+                    refused.at
+                );
+            }
+        }
+    }
 }
 
 /// Parse only: the fast target for raw exploration of the reader (no write-back checks), so

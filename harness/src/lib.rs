@@ -21,6 +21,7 @@ pub mod proxy;
 pub mod report;
 pub mod scenario;
 pub mod server;
+pub mod winrm;
 pub mod xml;
 
 pub use envelope::{Envelope, parse, write};

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::case::Outcome;
 use super::profile::Profile;
 use crate::client::{Client, ClientError, ClientOptions, Exchange, Request, Response};
-use crate::envelope::{Body, Envelope, Epr, Fault, Header, HeaderBlock, SelectorSet, Text, write};
+use crate::envelope::{Body, Envelope, Fault, Header, HeaderBlock, SelectorSet, Text, write};
 use crate::ns;
 use crate::xml::{Element, PrefixStyle};
 
@@ -177,20 +177,9 @@ impl<'a> Ctx<'a> {
     /// A request with the headers every WS-Man client sends (To, ResourceURI, ReplyTo
     /// anonymous, Action, a fresh MessageID, MaxEnvelopeSize 153600, OperationTimeout PT20S).
     pub fn req(&self, action: &str, resource: &str) -> Req {
-        let header = Header::default()
-            .with(HeaderBlock::To(Text::new(
-                self.settings.client.target.url(),
-            )))
-            .with(HeaderBlock::ResourceUri(Text::new(resource)))
-            .with(HeaderBlock::ReplyTo(Epr::anonymous()))
-            .with(HeaderBlock::Action(Text::new(action)))
-            .with(HeaderBlock::MessageId(Text::new(
-                crate::ids::new_message_id(),
-            )))
-            .with(HeaderBlock::MaxEnvelopeSize(Text::new("153600")))
-            .with(HeaderBlock::OperationTimeout(Text::new("PT20S")));
+        let to = self.settings.client.target.url();
         Req {
-            envelope: Envelope::new(header, Body::Empty),
+            envelope: Envelope::new(Header::request(&to, action, resource), Body::Empty),
         }
     }
 

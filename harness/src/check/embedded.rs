@@ -35,15 +35,9 @@ impl Embedded {
         let password = format!("P-{}", uuid::Uuid::new_v4().simple());
         config.users.push(User::new(&user, &password));
         // What `winrm quickconfig` would have created for this port.
-        config.model.listeners.push(Listener {
-            address: "*".into(),
-            transport: "HTTP".into(),
-            port,
-            hostname: String::new(),
-            enabled: true,
-            url_prefix: config.url_prefix.clone(),
-            certificate_thumbprint: String::new(),
-        });
+        let mut listener = Listener::new("*", "HTTP", port);
+        listener.url_prefix = config.url_prefix.clone();
+        config.model.listeners.push(listener);
         let running = spawn_on(Service::new(config), socket)?;
         Ok(Self {
             running,

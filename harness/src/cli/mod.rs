@@ -7,6 +7,7 @@ mod scenario;
 pub use scenario::render_result as render_replay;
 mod serve;
 mod target;
+pub mod winrm;
 
 use std::process::ExitCode;
 
@@ -60,6 +61,9 @@ pub enum Command {
     /// Check recorded exchanges for protocol violations (RelatesTo, Actions, headers, faults,
     /// enumeration contexts, shell and command ids).
     Lint(scenario::LintArgs),
+    /// The Windows `winrm` tool's verbs (get, set, enumerate, create, delete, identify, invoke,
+    /// quickconfig, help config) against any WS-Man server; `winrm help` explains.
+    Winrm(winrm::WinrmArgs),
 }
 
 /// Runs the command line and maps the outcome to an exit code.
@@ -86,6 +90,7 @@ pub fn main() -> ExitCode {
         }
         Command::Record(a) => scenario::record_cmd(&a),
         Command::Lint(a) => scenario::lint_cmd(&a, &mut std::io::stdout(), &mut std::io::stderr()),
+        Command::Winrm(a) => winrm::run(&a),
         Command::Import(a) => {
             scenario::import_cmd(&a, &mut std::io::stdout(), &mut std::io::stderr())
         }

@@ -388,7 +388,7 @@ pub fn proxy_options(args: &RecordArgs) -> Result<crate::proxy::ProxyOptions, St
     let upstream = crate::client::Target::parse(&args.upstream).map_err(|e| e.to_string())?;
     let tls = if upstream.https {
         Some(
-            crate::client::transport::tls_config(args.insecure, args.ca.as_deref())
+            crate::client::transport::tls_config(args.insecure, false, args.ca.as_deref())
                 .map_err(|e| e.to_string())?,
         )
     } else {

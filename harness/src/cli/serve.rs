@@ -102,7 +102,7 @@ pub fn run(args: &ServeArgs) -> u8 {
             tracing::Level::INFO
         })
         .try_init();
-    let config = match config(args) {
+    let mut config = match config(args) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -134,6 +134,17 @@ pub fn run(args: &ServeArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    if let Some(t) = &tls {
+        // The generated certificate is for localhost; a given one's names are not read.
+        config.certificate = Some(crate::server::ServerCertificate {
+            thumbprint: t.thumbprint.clone(),
+            hostname: if args.cert.is_none() {
+                "localhost".into()
+            } else {
+                String::new()
+            },
+        });
+    }
     let service = if args.recordings.is_empty() {
         Service::new(config)
     } else {

@@ -158,6 +158,8 @@ pub struct ClientOptions {
     pub password: Secret,
     /// Accept any TLS certificate.
     pub insecure: bool,
+    /// Accept a certificate issued for another host name (the chain is still verified).
+    pub any_name: bool,
     /// PEM file of trusted roots for HTTPS.
     pub ca: Option<std::path::PathBuf>,
     /// Limit per exchange (connect, send, whole response).
@@ -175,6 +177,7 @@ impl ClientOptions {
             user: user.to_owned(),
             password: Secret(password.to_owned()),
             insecure: false,
+            any_name: false,
             ca: None,
             timeout: Duration::from_secs(30),
             max_response: 8 << 20,
@@ -286,7 +289,11 @@ impl Client {
             ));
         }
         let tls = if opts.target.https {
-            Some(transport::tls_config(opts.insecure, opts.ca.as_deref())?)
+            Some(transport::tls_config(
+                opts.insecure,
+                opts.any_name,
+                opts.ca.as_deref(),
+            )?)
         } else {
             None
         };

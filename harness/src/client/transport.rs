@@ -73,9 +73,12 @@ where
 }
 
 /// The TLS client configuration: the given roots, or (with `insecure`) any certificate, as
-/// `winrm -skipCAcheck -skipCNcheck` and pywinrm's `server_cert_validation=ignore` do.
+/// `winrm -skipCAcheck -skipCNcheck` and pywinrm's `server_cert_validation=ignore` do. With
+/// `any_name` (`winrm -skipCNcheck` alone) the chain must still lead to a given root, but the
+/// certificate may name another host.
 pub fn tls_config(
     insecure: bool,
+    any_name: bool,
     ca: Option<&std::path::Path>,
 ) -> Result<Arc<rustls::ClientConfig>, ClientError> {
     use rustls::pki_types::pem::PemObject;
@@ -106,9 +109,71 @@ pub fn tls_config(
                 "no trusted certificate: give --ca FILE (PEM), or --insecure to accept any".into(),
             ));
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        if any_name {
+            let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .map_err(|e| ClientError::Tls(e.to_string()))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyName(webpki)))
+                .with_no_client_auth()
+        } else {
+            builder.with_root_certificates(roots).with_no_client_auth()
+        }
     };
     Ok(Arc::new(cfg))
+}
+
+/// The usual chain verification, except that a certificate issued for another name passes
+/// (rustls checks the name only after the chain has verified, so nothing else is waived).
+#[derive(Debug)]
+struct AnyName(Arc<rustls::client::WebPkiServerVerifier>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyName {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        use rustls::CertificateError::{NotValidForName, NotValidForNameContext};
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                NotValidForName | NotValidForNameContext { .. },
+            )) => Ok(rustls::client::danger::ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
 }
 
 /// Accepts any server certificate but still checks the handshake signatures.

@@ -222,6 +222,22 @@ pub struct Listener {
     pub certificate_thumbprint: String,
 }
 
+impl Listener {
+    /// A listener with the defaults `winrm create` and quickconfig use: enabled, URL prefix
+    /// `wsman`, no host name or certificate.
+    pub fn new(address: &str, transport: &str, port: u16) -> Self {
+        Self {
+            address: address.to_owned(),
+            transport: transport.to_owned(),
+            port,
+            hostname: String::new(),
+            enabled: true,
+            url_prefix: "wsman".into(),
+            certificate_thumbprint: String::new(),
+        }
+    }
+}
+
 /// A configuration: one value per setting, plus listeners.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -268,6 +284,16 @@ impl Config {
     /// A number setting's value (0 when absent or not a number).
     pub fn number(&self, path: &str) -> u64 {
         self.get(path).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    /// `Service/DefaultPorts/HTTP` or `…/HTTPS`: the port of a new listener.
+    pub fn default_port(&self, https: bool) -> u16 {
+        let path = if https {
+            "Service/DefaultPorts/HTTPS"
+        } else {
+            "Service/DefaultPorts/HTTP"
+        };
+        u16::try_from(self.number(path)).unwrap_or(if https { 5986 } else { 5985 })
     }
 
     /// A bool setting's value.
@@ -509,15 +535,7 @@ mod tests {
 
     #[test]
     fn listeners_are_validated() {
-        let mut l = Listener {
-            address: "*".into(),
-            transport: "HTTP".into(),
-            port: 5985,
-            hostname: String::new(),
-            enabled: true,
-            url_prefix: "wsman".into(),
-            certificate_thumbprint: String::new(),
-        };
+        let mut l = Listener::new("*", "HTTP", 5985);
         assert!(validate_listener(&l).is_ok());
         l.transport = "HTTPS".into();
         assert!(

@@ -315,6 +315,22 @@ impl Header {
         self.set(block);
         self
     }
+
+    /// The headers every WS-Man client request carries: To, ResourceURI, ReplyTo anonymous,
+    /// Action, a fresh MessageID, MaxEnvelopeSize 153600 (what the Windows client asks for) and
+    /// OperationTimeout PT20S.
+    pub fn request(to: &str, action: &str, resource: &str) -> Self {
+        Header::default()
+            .with(HeaderBlock::To(Text::new(to)))
+            .with(HeaderBlock::ResourceUri(Text::new(resource)))
+            .with(HeaderBlock::ReplyTo(Epr::anonymous()))
+            .with(HeaderBlock::Action(Text::new(action)))
+            .with(HeaderBlock::MessageId(Text::new(
+                crate::ids::new_message_id(),
+            )))
+            .with(HeaderBlock::MaxEnvelopeSize(Text::new("153600")))
+            .with(HeaderBlock::OperationTimeout(Text::new("PT20S")))
+    }
 }
 
 /// A WS-Addressing endpoint reference (ReplyTo, FaultTo, ResourceCreated).

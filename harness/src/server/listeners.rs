@@ -85,30 +85,18 @@ pub fn from_create(
     key: &(String, String),
     body: Option<&Element>,
 ) -> Result<Listener, Refusal> {
-    let https = key.1 == "HTTPS";
-    let port_default = config.number(if https {
-        "Service/DefaultPorts/HTTPS"
-    } else {
-        "Service/DefaultPorts/HTTP"
-    }) as u16;
-    let mut l = Listener {
-        address: key.0.clone(),
-        transport: key.1.clone(),
-        port: port_default,
-        hostname: String::new(),
-        enabled: true,
-        url_prefix: "wsman".into(),
-        certificate_thumbprint: String::new(),
-    };
+    let mut l = Listener::new(&key.0, &key.1, config.default_port(key.1 == "HTTPS"));
     if let Some(b) = body {
-        apply(&mut l, b)?;
+        apply(&mut l, b, config)?;
     }
     validate_listener(&l).map_err(|e| ("invalid-parameter", e.to_string()))?;
     Ok(l)
 }
 
-/// Applies the fields of a Create or Put body.
-pub fn apply(l: &mut Listener, body: &Element) -> Result<(), Refusal> {
+/// Applies the fields of a Create or Put body. ListeningOn is computed: the values the service
+/// reports now may come back (a client Puts what it got), any other is refused.
+pub fn apply(l: &mut Listener, body: &Element, config: &Config) -> Result<(), Refusal> {
+    let computed = listening_on(&l.address, config);
     for c in body.elements() {
         let v = c.text().trim().to_owned();
         match c.name.local.as_ref() {
@@ -129,6 +117,7 @@ pub fn apply(l: &mut Listener, body: &Element) -> Result<(), Refusal> {
             "CertificateThumbprint" => l.certificate_thumbprint = v,
             // The selectors themselves may be repeated in the body.
             "Address" | "Transport" => {}
+            "ListeningOn" if computed.contains(&v) => {}
             "ListeningOn" => {
                 return Err((
                     "internal-error",

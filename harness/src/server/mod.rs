@@ -11,7 +11,8 @@ mod auth;
 mod deviation;
 mod enumeration;
 pub mod http;
-mod listeners;
+pub mod listeners;
+mod quickconfig;
 mod reply;
 mod service;
 mod shell;
@@ -84,6 +85,18 @@ pub struct ServerConfig {
     pub collection_size: usize,
     /// Rules this server breaks on purpose (none by default).
     pub deviations: Vec<Deviation>,
+    /// The certificate of the HTTPS side, when there is one: `winrm quickconfig
+    /// -transport:https` puts it on the listener it creates.
+    pub certificate: Option<ServerCertificate>,
+}
+
+/// What an HTTPS listener records about the server certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerCertificate {
+    /// SHA-1 thumbprint, 40 hex digits.
+    pub thumbprint: String,
+    /// The host name the certificate is for.
+    pub hostname: String,
 }
 
 impl Default for ServerConfig {
@@ -105,6 +118,7 @@ impl ServerConfig {
             store: None,
             collection_size: 100,
             deviations: Vec::new(),
+            certificate: None,
         }
     }
 

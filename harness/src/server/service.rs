@@ -556,8 +556,47 @@ impl Service {
                 }
                 (200, response(action::PUT_RESPONSE, relates, body))
             }
-            _ => fault("action-not-supported", relates, &machine, None),
+            _ => match super::quickconfig::Method::of(section, act) {
+                Some(m) => self.config_method(env, m),
+                None => fault("action-not-supported", relates, &machine, None),
+            },
         }
+    }
+
+    /// Restore, Analyze and EnableRemoting (see [`super::quickconfig`]).
+    fn config_method(&self, env: &Envelope, m: super::quickconfig::Method) -> (u16, Envelope) {
+        use super::quickconfig::{Method, analyze, enable, restore};
+        let relates = env.message_id();
+        let current = self.config();
+        let machine = current.machine.clone();
+        let input = match &env.body {
+            Body::Other(parts) if parts.len() == 1 => {
+                parts[0].element().ok().map(|e| e.into_owned())
+            }
+            _ => None,
+        };
+        let cert = current.certificate.as_ref();
+        let (model, out) = match m {
+            Method::Analyze => match analyze(&current.model, input.as_ref(), cert) {
+                Ok(out) => (None, out),
+                Err(msg) => return fault("invalid-parameter", relates, &machine, Some(&msg)),
+            },
+            Method::EnableRemoting => match enable(&current.model, input.as_ref(), cert) {
+                Ok((model, out)) => (Some(model), out),
+                Err(msg) => return fault("invalid-parameter", relates, &machine, Some(&msg)),
+            },
+            Method::Restore => {
+                let (model, out) = restore(&current.model);
+                (Some(model), out)
+            }
+        };
+        if let Some(model) = model
+            && let Err(f) = self.commit(model, relates, &machine)
+        {
+            return *f;
+        }
+        let body = Body::Other(vec![out.into()]);
+        (200, response(&m.response_action(), relates, body))
     }
 
     /// Get, Enumerate, Pull and Release on the sample collection.
@@ -854,7 +893,7 @@ impl Service {
                 let Some(b) = body_element.as_ref() else {
                     return fault("schema-validation", relates, &machine, None);
                 };
-                if let Err((c, m)) = apply(&mut model.listeners[i], b) {
+                if let Err((c, m)) = apply(&mut model.listeners[i], b, &current.model) {
                     return fault(c, relates, &machine, Some(&m));
                 }
                 if let Err(e) = crate::config::validate_listener(&model.listeners[i]) {
