@@ -5,6 +5,7 @@
 //! The codec and model do no I/O.
 
 pub mod auth;
+pub mod bench;
 pub mod catalogue;
 pub mod check;
 pub mod cli;

@@ -1,5 +1,6 @@
 //! The command line: typed flags, one module per subcommand, documented exit codes.
 
+mod bench;
 mod check;
 mod inspect;
 mod scenario;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Check recorded exchanges for protocol violations (RelatesTo, Actions, headers, faults,
     /// enumeration contexts, shell and command ids).
     Lint(scenario::LintArgs),
+    /// Load a server (or the embedded reference server) and report throughput, latency
+    /// percentiles and errors; `bench compare` puts saved runs side by side.
+    Bench(bench::BenchArgs),
     /// The Windows `winrm` tool's verbs (get, set, enumerate, create, delete, identify, invoke,
     /// quickconfig, help config) against any WS-Man server; `winrm help` explains.
     Winrm(winrm::WinrmArgs),
@@ -91,6 +95,7 @@ pub fn main() -> ExitCode {
         Command::Record(a) => scenario::record_cmd(&a),
         Command::Lint(a) => scenario::lint_cmd(&a, &mut std::io::stdout(), &mut std::io::stderr()),
         Command::Winrm(a) => winrm::run(&a),
+        Command::Bench(a) => bench::run(&a, &mut std::io::stdout(), &mut std::io::stderr()),
         Command::Import(a) => {
             scenario::import_cmd(&a, &mut std::io::stdout(), &mut std::io::stderr())
         }

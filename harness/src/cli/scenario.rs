@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::exit;
-use super::target::{TargetArgs, start_embedded};
+use super::target::TargetArgs;
 use crate::client::Client;
 use crate::scenario::file::{self, WriteExtras};
 use crate::scenario::import::{Layout, import};
@@ -108,44 +108,26 @@ pub fn replay_cmd(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -
         Ok(s) => s,
         Err(code) => return code,
     };
-    let embedded;
     let timeout = std::time::Duration::from_secs(args.timeout);
-    let opts = match &args.target.target {
-        Some(url) => args.target.options(url, None, timeout),
-        None => {
-            embedded = match start_embedded(err) {
-                Ok(e) => e,
-                Err(code) => return code,
-            };
-            if !args.all {
-                let skipped = scenarios.iter().filter(|s| !s.meta.reference).count();
-                if skipped > 0 {
-                    let _ = writeln!(
-                        out,
-                        "skipped {skipped} scenarios marked `reference = false` (recorded \
-                         behaviour the reference server does not have; --all runs them)"
-                    );
-                }
-                scenarios.retain(|s| s.meta.reference);
-            }
-            args.target.options(
-                &embedded.url(),
-                Some((&embedded.user, &embedded.password)),
-                timeout,
-            )
-        }
+    let (opts, embedded) = match args.target.resolve(timeout, err) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
+    if embedded.is_some() && !args.all {
+        let skipped = scenarios.iter().filter(|s| !s.meta.reference).count();
+        if skipped > 0 {
+            let _ = writeln!(
+                out,
+                "skipped {skipped} scenarios marked `reference = false` (recorded \
+                 behaviour the reference server does not have; --all runs them)"
+            );
+        }
+        scenarios.retain(|s| s.meta.reference);
+    }
     if scenarios.is_empty() {
         let _ = writeln!(err, "error: no scenario selected");
         return exit::NOTHING_SELECTED;
     }
-    let opts = match opts {
-        Ok(o) => o,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::USAGE;
-        }
-    };
     let mut results = Vec::new();
     let mut any_response = false;
     let mut unreachable = None;

@@ -40,6 +40,30 @@ pub fn start_embedded(err: &mut dyn std::io::Write) -> Result<Embedded, u8> {
 }
 
 impl TargetArgs {
+    /// Client options for `--target`, or for the embedded reference server started here (kept
+    /// running as long as the returned value lives). Errors are printed; the value is the exit code.
+    pub fn resolve(
+        &self,
+        timeout: Duration,
+        err: &mut dyn std::io::Write,
+    ) -> Result<(ClientOptions, Option<Embedded>), u8> {
+        let (opts, embedded) = match &self.target {
+            Some(url) => (self.options(url, None, timeout), None),
+            None => {
+                let e = start_embedded(err)?;
+                let o = self.options(&e.url(), Some((&e.user, &e.password)), timeout);
+                (o, Some(e))
+            }
+        };
+        match opts {
+            Ok(o) => Ok((o, embedded)),
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                Err(super::exit::USAGE)
+            }
+        }
+    }
+
     /// Client options for `url` with these flags; the user and password come from the flags
     /// unless given (the embedded server's account).
     pub fn options(

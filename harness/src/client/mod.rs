@@ -169,6 +169,14 @@ pub struct ClientOptions {
 }
 
 impl ClientOptions {
+    /// The TLS configuration for an HTTPS target (`None` on HTTP).
+    pub fn tls(&self) -> Result<Option<Arc<rustls::ClientConfig>>, ClientError> {
+        if !self.target.https {
+            return Ok(None);
+        }
+        transport::tls_config(self.insecure, self.any_name, self.ca.as_deref()).map(Some)
+    }
+
     /// Options for a target with defaults: Negotiate, 30 s, 8 MiB responses.
     pub fn new(target: Target, user: &str, password: &str) -> Self {
         Self {
@@ -288,15 +296,7 @@ impl Client {
                 "Kerberos is not implemented yet; use --auth negotiate (NTLM) or basic".into(),
             ));
         }
-        let tls = if opts.target.https {
-            Some(transport::tls_config(
-                opts.insecure,
-                opts.any_name,
-                opts.ca.as_deref(),
-            )?)
-        } else {
-            None
-        };
+        let tls = opts.tls()?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -399,41 +399,11 @@ impl Client {
     /// NTLM in `Negotiate`, with empty bodies as pywinrm and the Windows client do when they
     /// are going to seal: NEGOTIATE → 401 CHALLENGE → AUTHENTICATE → 200.
     fn ntlm_handshake(&mut self, timeout: Duration) -> Result<(), ClientError> {
-        let (user, domain) = match self.opts.user.split_once('\\') {
-            Some((d, u)) => (u.to_owned(), d.to_owned()),
-            None => (self.opts.user.clone(), String::new()),
-        };
         let bindings = self.live.as_ref().and_then(|l| l.conn.bindings);
-        let (sent, negotiate) = NtlmClient::new(
-            Credentials::new(&user, &domain, &self.opts.password.0),
-            NtlmOptions {
-                workstation: "WSMAN-HARNESS".into(),
-                target_spn: Some(format!("HTTP/{}", self.opts.target.host)),
-                channel_bindings: bindings,
-                ..NtlmOptions::default()
-            },
-        )
-        .start();
+        let (sent, negotiate) = ntlm_start(&self.opts, bindings);
         let first = self.handshake_step(&negotiate, timeout)?;
-        if first.status != 401 {
-            return Err(ClientError::Auth(format!(
-                "expected 401 with an NTLM challenge, got HTTP {}",
-                first.status
-            )));
-        }
-        let challenge = first
-            .headers_named("WWW-Authenticate")
-            .filter_map(|v| parse_challenges(v).ok())
-            .flatten()
-            .find(|c| c.is("Negotiate") && c.token.is_some())
-            .and_then(|c| c.token_bytes())
-            .and_then(Result::ok)
-            .ok_or_else(|| {
-                ClientError::Auth("the 401 carries no Negotiate challenge token".into())
-            })?;
-        let (established, authenticate) = sent
-            .respond(&challenge)
-            .map_err(|e| ClientError::Auth(format!("the NTLM challenge: {e}")))?;
+        let (established, authenticate) =
+            ntlm_answer(sent, first.status, first.headers_named("WWW-Authenticate"))?;
         let done = self.handshake_step(&authenticate, timeout)?;
         if done.status == 401 {
             return Err(ClientError::Auth(format!(
@@ -624,6 +594,50 @@ impl Client {
             keep_alive,
         })
     }
+}
+
+/// The NEGOTIATE message of a client handshake (`DOMAIN\\user` split, the target's SPN, the
+/// TLS channel bindings when there are some).
+pub(crate) fn ntlm_start(
+    opts: &ClientOptions,
+    bindings: Option<[u8; 16]>,
+) -> (crate::auth::ntlm::NegotiateSent, Vec<u8>) {
+    let (user, domain) = match opts.user.split_once('\\') {
+        Some((d, u)) => (u.to_owned(), d.to_owned()),
+        None => (opts.user.clone(), String::new()),
+    };
+    NtlmClient::new(
+        Credentials::new(&user, &domain, &opts.password.0),
+        NtlmOptions {
+            workstation: "WSMAN-HARNESS".into(),
+            target_spn: Some(format!("HTTP/{}", opts.target.host)),
+            channel_bindings: bindings,
+            ..NtlmOptions::default()
+        },
+    )
+    .start()
+}
+
+/// The AUTHENTICATE message for the server's 401 answer to NEGOTIATE.
+pub(crate) fn ntlm_answer<'h>(
+    sent: crate::auth::ntlm::NegotiateSent,
+    status: u16,
+    www_authenticate: impl Iterator<Item = &'h str>,
+) -> Result<(crate::auth::ntlm::Established, Vec<u8>), ClientError> {
+    if status != 401 {
+        return Err(ClientError::Auth(format!(
+            "expected 401 with an NTLM challenge, got HTTP {status}"
+        )));
+    }
+    let challenge = www_authenticate
+        .filter_map(|v| parse_challenges(v).ok())
+        .flatten()
+        .find(|c| c.is("Negotiate") && c.token.is_some())
+        .and_then(|c| c.token_bytes())
+        .and_then(Result::ok)
+        .ok_or_else(|| ClientError::Auth("the 401 carries no Negotiate challenge token".into()))?;
+    sent.respond(&challenge)
+        .map_err(|e| ClientError::Auth(format!("the NTLM challenge: {e}")))
 }
 
 /// `content-type` → `Content-Type`, for logs that read like the wire.
