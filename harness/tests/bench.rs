@@ -4,7 +4,9 @@
 //! (quota faults apart), scenarios replay with live correlation, and `bench compare` reads the
 //! JSON back. Durations are short and bounded; no assertion is about speed.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,15 +24,6 @@ fn bin(args: &[&str]) -> Output {
         .env("BENCH_PASSWORD", PASSWORD)
         .output()
         .unwrap()
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "wsman-harness-bench-{name}-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 fn report(path: &Path) -> serde_json::Value {
@@ -82,7 +75,7 @@ fn target(s: &Running) -> [String; 6] {
 
 #[test]
 fn every_operation_runs_clean_over_ntlm_with_encryption() {
-    let dir = tempdir("ops");
+    let dir = common::tempdir("bench-ops");
     for (op, per_iteration) in [("identify", 1), ("get", 1), ("enumerate", 2), ("shell", 5)] {
         let json = dir.join(format!("{op}.json"));
         // The embedded server (no --target) over Negotiate with sealed bodies.
@@ -153,7 +146,7 @@ fn the_open_loop_keeps_its_rate_and_counts_queueing_in_latency() {
         "127.0.0.1:0".parse().unwrap(),
     )
     .unwrap();
-    let dir = tempdir("open");
+    let dir = common::tempdir("bench-open");
     let run = |extra: &[&str], name: &str| {
         let json = dir.join(name);
         let mut args = vec![
@@ -208,7 +201,7 @@ fn the_open_loop_keeps_its_rate_and_counts_queueing_in_latency() {
 #[test]
 fn quota_faults_are_counted_apart_and_shells_are_not_leaked() {
     let s = server(&["winrs/MaxShellsPerUser=1"]);
-    let dir = tempdir("quota");
+    let dir = common::tempdir("bench-quota");
     let json = dir.join("quota.json");
     let r = run_against(
         &s,
@@ -243,7 +236,7 @@ fn scenarios_replay_under_load_with_live_correlation() {
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().contains("shell"))
         .expect("a shell scenario in the reference corpus");
-    let dir = tempdir("scenario");
+    let dir = common::tempdir("bench-scenario");
     let json = dir.join("s.json");
     let out = bin(&[
         "--scenario",
@@ -271,7 +264,7 @@ fn scenarios_replay_under_load_with_live_correlation() {
 #[test]
 fn compare_prints_runs_side_by_side_and_plots_them() {
     let s = server(&["service/AllowUnencrypted=true", "service/auth/Basic=true"]);
-    let dir = tempdir("compare");
+    let dir = common::tempdir("bench-compare");
     let mut files = Vec::new();
     for (label, auth) in [("sealed", "negotiate"), ("plain", "basic")] {
         let json = dir.join(format!("{label}.json"));

@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use common::recordings as fixtures;
@@ -74,7 +73,7 @@ fn inspect_summarises_operation_resource_selectors_and_fault() {
 
 #[test]
 fn inspect_json_gives_one_object_per_file_with_offsets_for_errors() {
-    let dir = tempdir();
+    let dir = common::tempdir("cli");
     let bad = dir.join("bad.xml");
     let truncated = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body>";
     std::fs::write(&bad, truncated).unwrap();
@@ -148,14 +147,4 @@ fn usage_errors_exit_2_and_help_exits_0() {
     assert_eq!(help.status.code(), Some(0));
     assert!(stdout(&help).contains("--json"));
     assert_eq!(bin().arg("--help").output().unwrap().status.code(), Some(0));
-}
-
-fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "wsman-harness-cli-{}-{}",
-        std::process::id(),
-        line!()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }

@@ -3,8 +3,9 @@
 //! and without the question), values refused before sending, faults printed as the Windows tool
 //! does, TLS name checks, and snapshots of the text layout.
 
+mod common;
+
 use std::io::Cursor;
-use std::path::PathBuf;
 use std::process::Command;
 
 use wsman_harness::cli::winrm::run_with;
@@ -67,15 +68,6 @@ fn ok(r: Run) -> String {
     r.out
 }
 
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "wsman-harness-winrm-{name}-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 #[test]
 fn get_prints_the_seed_defaults_like_the_windows_tool() {
     let s = start();
@@ -98,7 +90,7 @@ fn get_prints_the_seed_defaults_like_the_windows_tool() {
 
 #[test]
 fn trusted_hosts_round_trip_survives_a_restart() {
-    let dir = tempdir("store");
+    let dir = common::tempdir("winrm-store");
     let store = dir.join("winrm-config.json");
     let mut c = config(Config::new(Profile::Seed));
     c.store = Some(store.clone());
@@ -313,7 +305,7 @@ fn quickconfig_over_https_puts_the_certificate_on_the_listener() {
 
 #[test]
 fn skip_cn_check_accepts_another_name_but_still_checks_the_chain() {
-    let dir = tempdir("tls");
+    let dir = common::tempdir("winrm-tls");
     let ck = rcgen::generate_simple_self_signed(vec!["other.example".to_owned()]).unwrap();
     let cert = dir.join("cert.pem");
     let key = dir.join("key.pem");

@@ -11,11 +11,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 
-use crate::auth::encrypted_body::EncryptedBody;
-use crate::auth::message_security::{SOAP_UTF8, seal_ntlm, unseal_ntlm};
+use crate::auth::message_security::{SOAP_UTF8, seal_ntlm};
 use crate::auth::ntlm::Session;
 use crate::client::transport::{Connection, connect};
-use crate::client::{AuthMethod, ClientError, ClientOptions, ntlm_answer, ntlm_start};
+use crate::client::{AuthMethod, ClientError, ClientOptions, ntlm_answer, ntlm_start, unseal_body};
 
 /// An answer, with what crossed the wire.
 #[derive(Debug)]
@@ -122,7 +121,14 @@ impl Conn {
             .method(hyper::Method::POST)
             .uri(self.path.clone())
             .header(hyper::header::HOST, self.host.clone())
-            .header(CONTENT_TYPE, header(content_type)?);
+            .header(
+                CONTENT_TYPE,
+                if content_type == SOAP_UTF8 {
+                    HeaderValue::from_static(SOAP_UTF8)
+                } else {
+                    header(content_type)?
+                },
+            );
         if let Some(a) = auth {
             b = b.header(AUTHORIZATION, a);
         }
@@ -184,18 +190,9 @@ impl Conn {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .filter(|c| c.to_ascii_lowercase().starts_with("multipart/"));
-        let body = match (sealed, self.session.as_deref_mut()) {
-            (None, _) => bytes,
-            (Some(ct), Some(session)) => EncryptedBody::decode(ct, &bytes)
-                .map_err(|e| e.to_string())
-                .and_then(|(b, _)| unseal_ntlm(session, &b).map_err(|e| e.to_string()))
-                .map(Bytes::from)
-                .map_err(ClientError::Unseal)?,
-            (Some(_), None) => {
-                return Err(ClientError::Unseal(
-                    "a sealed response on a connection without a security context".into(),
-                ));
-            }
+        let body = match sealed {
+            None => bytes,
+            Some(ct) => unseal_body(self.session.as_deref_mut(), ct, &bytes)?,
         };
         Ok(Reply {
             status,

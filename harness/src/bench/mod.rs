@@ -177,10 +177,11 @@ impl Worker {
                     }
                 },
             };
-            let before = rec.latency.len() + rec.errors.transport;
+            // Every request, failed ones included, lands in the histogram once.
+            let before = rec.latency.len();
             let alive = self.workload.iterate(&mut c, &mut rec, due, turn).await;
             turn += 1;
-            let after = rec.latency.len() + rec.errors.transport;
+            let after = rec.latency.len();
             self.progress
                 .requests
                 .fetch_add(after.saturating_sub(before), Ordering::Relaxed);
@@ -200,7 +201,7 @@ impl Worker {
 fn thread_cpu() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
     // Fields after the parenthesised name: state is field 3, utime 14 and stime 15.
-    let rest = &stat[stat.rfind(')')? + 2..];
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
     // USER_HZ is 100 on every Linux architecture Rust targets.

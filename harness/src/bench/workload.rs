@@ -180,7 +180,10 @@ impl Workload {
             Kind::Single(t) => call.send(t.render(), &self.extra).await.map(|_| ()),
             Kind::Enumerate => self.enumerate(&mut call).await,
             Kind::Shell => self.shell(&mut call).await,
-            Kind::Scenarios(list) => self.scenario(&mut call, &list[turn % list.len()]).await,
+            Kind::Scenarios(list) => match list.get(turn % list.len().max(1)) {
+                Some(s) => self.scenario(&mut call, s).await,
+                None => Err(call.protocol()),
+            },
         };
         match done {
             Ok(()) => {

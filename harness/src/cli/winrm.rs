@@ -97,7 +97,7 @@ pub fn run_with(
             return exit::USAGE;
         }
     };
-    let timeout = opts.timeout.saturating_sub(Duration::from_secs(5));
+    let timeout = operation_timeout(&inv);
     let client = match Client::new(opts) {
         Ok(c) => c,
         Err(e) => {
@@ -190,7 +190,7 @@ fn options(inv: &Invocation, verb: Verb) -> Result<ClientOptions, String> {
             .clone()
             .ok_or("-u:USER is needed (or -a:none for identify)")?;
         let password = match &inv.password {
-            Some(p) => p.clone(),
+            Some(p) => p.0.clone(),
             None => std::env::var(PASSWORD_ENV)
                 .map_err(|_| format!("no password: set ${PASSWORD_ENV} or give -p:PASSWORD"))?,
         };
@@ -208,9 +208,14 @@ fn options(inv: &Invocation, verb: Verb) -> Result<ClientOptions, String> {
                 .into(),
         );
     }
-    let op = Duration::from_millis(inv.timeout_ms.unwrap_or(60_000));
-    o.timeout = op + Duration::from_secs(5);
+    // The client waits a little longer than the service may take.
+    o.timeout = operation_timeout(inv) + Duration::from_secs(5);
     Ok(o)
+}
+
+/// `-timeout:` (default 60 s, WinRM's MaxTimeoutms): the OperationTimeout asked for.
+fn operation_timeout(inv: &Invocation) -> Duration {
+    Duration::from_millis(inv.timeout_ms.unwrap_or(60_000))
 }
 
 fn execute(

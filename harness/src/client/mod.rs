@@ -558,17 +558,8 @@ impl Client {
         );
         let sealed_resp = ctype.to_ascii_lowercase().starts_with("multipart/");
         let unsealed = if sealed_resp {
-            let session = self.live.as_mut().and_then(|l| l.session.as_mut());
-            match session {
-                Some(s) => EncryptedBody::decode(&ctype, &bytes)
-                    .map_err(|e| e.to_string())
-                    .and_then(|(b, _)| unseal_ntlm(s, &b).map_err(|e| e.to_string()))
-                    .map(Bytes::from)
-                    .map_err(ClientError::Unseal),
-                None => Err(ClientError::Unseal(
-                    "a sealed response on a connection without a security context".into(),
-                )),
-            }
+            let session = self.live.as_mut().and_then(|l| l.session.as_deref_mut());
+            unseal_body(session, &ctype, &bytes)
         } else {
             Ok(bytes.clone())
         };
@@ -638,6 +629,25 @@ pub(crate) fn ntlm_answer<'h>(
         .ok_or_else(|| ClientError::Auth("the 401 carries no Negotiate challenge token".into()))?;
     sent.respond(&challenge)
         .map_err(|e| ClientError::Auth(format!("the NTLM challenge: {e}")))
+}
+
+/// The plain body of a `multipart/encrypted` response, unsealed with the connection's NTLM
+/// session (an error without one).
+pub(crate) fn unseal_body(
+    session: Option<&mut Session>,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<Bytes, ClientError> {
+    let Some(session) = session else {
+        return Err(ClientError::Unseal(
+            "a sealed response on a connection without a security context".into(),
+        ));
+    };
+    EncryptedBody::decode(content_type, bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|(b, _)| unseal_ntlm(session, &b).map_err(|e| e.to_string()))
+        .map(Bytes::from)
+        .map_err(ClientError::Unseal)
 }
 
 /// `content-type` → `Content-Type`, for logs that read like the wire.

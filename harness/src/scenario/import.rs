@@ -235,11 +235,7 @@ fn pywinrm_folder(root: &Path, folder: &Path, out: &mut Imported) {
         }
     }
     if !steps.is_empty() {
-        let rel = folder
-            .strip_prefix(root)
-            .unwrap_or(folder)
-            .display()
-            .to_string();
+        let rel = relative(root, folder);
         out.scenarios.push(scenario(
             name_for(root, folder),
             format!("pywinrm layout: {rel}"),
@@ -350,7 +346,7 @@ fn winrm4j_file(root: &Path, f: &Path, out: &mut Imported) {
         steps.push(step((written(&req), req), resp, 200));
     }
     if !steps.is_empty() {
-        let rel = f.strip_prefix(root).unwrap_or(f).display().to_string();
+        let rel = relative(root, f);
         out.scenarios.push(scenario(
             name_for(root, f),
             format!("winrm4j recording: {rel}"),
@@ -429,11 +425,7 @@ fn pairs_folder(root: &Path, folder: &Path, out: &mut Imported) {
         steps.push(st);
     }
     if !steps.is_empty() {
-        let rel = folder
-            .strip_prefix(root)
-            .unwrap_or(folder)
-            .display()
-            .to_string();
+        let rel = relative(root, folder);
         let mut s = scenario(
             name_for(root, folder),
             format!("pairs layout: {rel}"),
@@ -479,6 +471,15 @@ fn request_for(response: &Element) -> Element {
     let mut b = Element::new(QName::new(ns::SOAP, "Body"));
     b.prefix = Some("s".into());
     env.child(h).child(b)
+}
+
+/// `folder` below `root`, for scenario descriptions.
+fn relative(root: &Path, folder: &Path) -> String {
+    folder
+        .strip_prefix(root)
+        .unwrap_or(folder)
+        .display()
+        .to_string()
 }
 
 #[cfg(test)]

@@ -519,12 +519,7 @@ impl Service {
                 (200, response(action::GET_RESPONSE, relates, body))
             }
             action::PUT => {
-                let element = match &env.body {
-                    Body::Other(parts) if parts.len() == 1 => {
-                        parts[0].element().map(|e| e.into_owned()).ok()
-                    }
-                    _ => None,
-                };
+                let element = single_element(&env.body);
                 let Some(element) = element else {
                     return fault(
                         "schema-validation",
@@ -569,12 +564,7 @@ impl Service {
         let relates = env.message_id();
         let current = self.config();
         let machine = current.machine.clone();
-        let input = match &env.body {
-            Body::Other(parts) if parts.len() == 1 => {
-                parts[0].element().ok().map(|e| e.into_owned())
-            }
-            _ => None,
-        };
+        let input = single_element(&env.body);
         let cert = current.certificate.as_ref();
         let (model, out) = match m {
             Method::Analyze => match analyze(&current.model, input.as_ref(), cert) {
@@ -823,12 +813,7 @@ impl Service {
         let relates = env.message_id();
         let current = self.config();
         let machine = current.machine.clone();
-        let body_element = match &env.body {
-            Body::Other(parts) if parts.len() == 1 => {
-                parts[0].element().ok().map(|e| e.into_owned())
-            }
-            _ => None,
-        };
+        let body_element = single_element(&env.body);
         if matches!(act, action::ENUMERATE | action::PULL | action::RELEASE) {
             if let Body::Enumerate(e) = &env.body {
                 let items: Vec<_> = current
@@ -1061,15 +1046,16 @@ fn created_epr(resource_uri: &str, selectors: &[(&str, &str)], address: &str) ->
 }
 
 /// The Win32_Process element of a Put or Create body.
-fn process_body(body: &Body) -> Option<crate::xml::Element> {
+/// The one element of a generic body (a resource representation or a method's input).
+fn single_element(body: &Body) -> Option<crate::xml::Element> {
     match body {
-        Body::Other(parts) if parts.len() == 1 => parts[0]
-            .element()
-            .ok()
-            .map(|e| e.into_owned())
-            .filter(|e| e.name.is(super::enumeration::PROCESS_URI, "Win32_Process")),
+        Body::Other(parts) if parts.len() == 1 => parts[0].element().ok().map(|e| e.into_owned()),
         _ => None,
     }
+}
+
+fn process_body(body: &Body) -> Option<crate::xml::Element> {
+    single_element(body).filter(|e| e.name.is(super::enumeration::PROCESS_URI, "Win32_Process"))
 }
 
 /// Deletes shells idle longer than Winrs/IdleTimeout or older than Winrs/MaxShellRunTime.

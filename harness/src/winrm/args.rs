@@ -107,8 +107,8 @@ pub struct Invocation {
     pub remote: Option<String>,
     /// `-u:`.
     pub user: Option<String>,
-    /// `-p:`.
-    pub password: Option<String>,
+    /// `-p:` (never shown by `Debug`).
+    pub password: Option<crate::client::Secret>,
     /// `-a:`.
     pub auth: Option<Auth>,
     /// `-unencrypted`.
@@ -235,7 +235,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, ArgError> {
             None => (switch, None),
         };
         let lower = name.to_ascii_lowercase();
-        let value_at = a.len() - value.map_or(0, str::len);
+        let value_at = a.chars().count() - value.map_or(0, |v| v.chars().count());
         let need = |v: Option<&str>| -> Result<String, ArgError> {
             match v {
                 Some(v) if !v.is_empty() => Ok(v.to_owned()),
@@ -258,7 +258,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, ArgError> {
         match lower.as_str() {
             "remote" | "r" => inv.remote = Some(need(value)?),
             "username" | "u" => inv.user = Some(need(value)?),
-            "password" | "p" => inv.password = Some(need(value)?),
+            "password" | "p" => inv.password = Some(crate::client::Secret(need(value)?)),
             "authentication" | "auth" | "a" => {
                 let v = need(value)?;
                 inv.auth = Some(match v.to_ascii_lowercase().as_str() {
@@ -449,6 +449,11 @@ mod tests {
         assert_eq!(inv.topics, ["config"]);
         let inv = p(&["e", "winrm/config/listener", "--json"]).unwrap();
         assert!(inv.json);
+        let inv = p(&["get", "winrm/config", "-p:hunter2"]).unwrap();
+        assert!(
+            !format!("{inv:?}").contains("hunter2"),
+            "the password never prints"
+        );
     }
 
     #[test]

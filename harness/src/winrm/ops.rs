@@ -94,8 +94,15 @@ impl Session {
     fn call(&mut self, env: &Envelope) -> Result<Envelope, Failure> {
         let mut req = Request::soap(write(env, PrefixStyle::Windows).into_bytes());
         req.encrypt = self.encrypt;
-        let resp = self.client.send(req).map_err(Failure::Transport)?;
-        answer(&resp)
+        self.send(req)
+    }
+
+    /// Sends; the client's wire log is dropped after each exchange, so that a long enumeration
+    /// holds one batch in memory, not every page it printed.
+    fn send(&mut self, req: Request) -> Result<Envelope, Failure> {
+        let resp = self.client.send(req);
+        self.client.log.clear();
+        answer(&resp.map_err(Failure::Transport)?)
     }
 
     /// WS-Transfer Get: the resource's representation.
@@ -162,8 +169,7 @@ impl Session {
             crate::check::ctx::Ctx::unauthenticated_identify()
         };
         req.encrypt = self.encrypt && authenticated;
-        let resp = self.client.send(req).map_err(Failure::Transport)?;
-        Ok(elements(&answer(&resp)?.body))
+        Ok(elements(&self.send(req)?.body))
     }
 
     /// Enumerate (optimized) and Pull until the end, handing each item to `sink` as it comes,
@@ -226,10 +232,6 @@ impl Session {
                     )));
                 }
             };
-            if batch.item_count() == 0 && batch.end_of_sequence.is_none() {
-                // An empty batch with more to come: ask again (the service's MaxTime ran out).
-                continue;
-            }
         }
         Err(Failure::Protocol(
             "the enumeration did not end after a million Pulls".into(),

@@ -186,18 +186,21 @@ fn value(e: &Element) -> serde_json::Value {
     for a in attrs {
         m.insert(format!("@{}", a.name.local), Value::String(a.value.clone()));
     }
+    // Names seen more than once among the children become arrays.
+    let mut counts: std::collections::HashMap<&crate::xml::QName, usize> =
+        std::collections::HashMap::new();
     for c in e.elements() {
-        let key = c.name.local.to_string();
+        *counts.entry(&c.name).or_default() += 1;
+    }
+    for c in e.elements() {
         let v = value(c);
-        match m.get_mut(&key) {
-            Some(Value::Array(list)) if e.elements().filter(|x| x.name == c.name).count() > 1 => {
-                list.push(v)
+        let key = c.name.local.to_string();
+        if counts[&c.name] > 1 {
+            if let Value::Array(list) = m.entry(key).or_insert_with(|| Value::Array(Vec::new())) {
+                list.push(v);
             }
-            Some(_) => {}
-            None => {
-                let many = e.elements().filter(|x| x.name == c.name).count() > 1;
-                m.insert(key, if many { Value::Array(vec![v]) } else { v });
-            }
+        } else {
+            m.entry(key).or_insert(v);
         }
     }
     Value::Object(m)

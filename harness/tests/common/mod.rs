@@ -3,6 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
+/// A new, empty directory under the system's temporary directory (the test removes it).
+pub fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "wsman-harness-{name}-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 /// `fixtures/recordings` in the repository.
 pub fn recordings() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/recordings")
