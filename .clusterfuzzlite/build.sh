@@ -2,7 +2,7 @@
 # Builds every cargo-fuzz target for ClusterFuzzLite / OSS-Fuzz, with seeds and dictionaries.
 cd $SRC/wsman-harness/fuzz
 cargo fuzz build -O
-for t in envelope envelope_parse ntlm_message spnego_token auth_header encrypted_body xs_duration config_values; do
+for t in envelope envelope_parse envelope_model ntlm_message spnego_token auth_header encrypted_body xs_duration config_values scenario_file; do
   cp target/x86_64-unknown-linux-gnu/release/$t $OUT/
   seeds=../corpus/${t%_parse}
   if [ -d $seeds ]; then

@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 secs="${FUZZ_SECONDS:-600}"
-targets=(envelope envelope_parse ntlm_message spnego_token auth_header encrypted_body xs_duration config_values scenario_file)
+targets=(envelope envelope_parse envelope_model ntlm_message spnego_token auth_header encrypted_body xs_duration config_values scenario_file)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 status=0
 for t in "${targets[@]}"; do

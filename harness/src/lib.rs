@@ -14,6 +14,7 @@ pub mod config;
 pub mod duration;
 pub mod envelope;
 pub mod files;
+pub mod fuzzer;
 pub mod fuzzing;
 pub mod ids;
 pub mod inspect;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod check;
+mod fuzz;
 mod inspect;
 mod scenario;
 
@@ -65,6 +66,9 @@ pub enum Command {
     /// Load a server (or the embedded reference server) and report throughput, latency
     /// percentiles and errors; `bench compare` puts saved runs side by side.
     Bench(bench::BenchArgs),
+    /// Fuzz a server (or the embedded reference server): mutated requests at every layer,
+    /// findings confirmed, minimised and written as reproducers; `--reproduce FILE` runs one.
+    Fuzz(fuzz::FuzzArgs),
     /// The Windows `winrm` tool's verbs (get, set, enumerate, create, delete, identify, invoke,
     /// quickconfig, help config) against any WS-Man server; `winrm help` explains.
     Winrm(winrm::WinrmArgs),
@@ -95,6 +99,7 @@ pub fn main() -> ExitCode {
         Command::Record(a) => scenario::record_cmd(&a),
         Command::Lint(a) => scenario::lint_cmd(&a, &mut std::io::stdout(), &mut std::io::stderr()),
         Command::Winrm(a) => winrm::run(&a),
+        Command::Fuzz(a) => fuzz::run(&a, &mut std::io::stdout(), &mut std::io::stderr()),
         Command::Bench(a) => bench::run(&a, &mut std::io::stdout(), &mut std::io::stderr()),
         Command::Import(a) => {
             scenario::import_cmd(&a, &mut std::io::stdout(), &mut std::io::stderr())

@@ -108,6 +108,22 @@ pub fn replay_cmd(args: &ReplayArgs, out: &mut dyn Write, err: &mut dyn Write) -
         Ok(s) => s,
         Err(code) => return code,
     };
+    // A fuzzer reproducer damages requests on the wire; replaying it through the ordinary
+    // client would send undamaged requests and prove nothing.
+    if let Some((s, step)) = scenarios.iter().find_map(|s| {
+        s.steps
+            .iter()
+            .find(|st| !st.wire.is_empty())
+            .map(|st| (s, st))
+    }) {
+        let _ = writeln!(
+            err,
+            "error: scenario {:?} step {:?} (line {}) has wire mutations (a fuzzer \
+             reproducer); run it with `wsman-harness fuzz --reproduce FILE`",
+            s.name, step.name, step.line
+        );
+        return exit::USAGE;
+    }
     let timeout = std::time::Duration::from_secs(args.timeout);
     let (opts, embedded) = match args.target.resolve(timeout, err) {
         Ok(x) => x,

@@ -122,6 +122,8 @@ struct RawStep {
     capture: Vec<Spanned<RawCapture>>,
     #[serde(default)]
     synthetic_request: bool,
+    #[serde(default)]
+    wire: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -310,6 +312,14 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scenario, Sc
                 path,
             });
         }
+        let mut wire = Vec::with_capacity(s.wire.len());
+        for w in &s.wire {
+            wire.push(
+                w.get_ref()
+                    .parse::<crate::fuzzer::Mutation>()
+                    .map_err(|e| at(w.span(), e.to_string()))?,
+            );
+        }
         steps.push(Step {
             name,
             request,
@@ -320,6 +330,7 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scenario, Sc
             captures,
             line,
             synthetic: s.synthetic_request,
+            wire,
         });
     }
     if steps.is_empty() {
@@ -507,6 +518,10 @@ pub fn write(s: &Scenario, extra: &WriteExtras) -> String {
         }
         if step.synthetic {
             o.push_str("synthetic-request = true\n");
+        }
+        if !step.wire.is_empty() {
+            let items: Vec<String> = step.wire.iter().map(|m| quote(&m.to_string())).collect();
+            o.push_str(&format!("wire = [{}]\n", items.join(", ")));
         }
         o.push_str(&format!("request = {}\n", block(&step.request)));
         if let Some(r) = &step.response {

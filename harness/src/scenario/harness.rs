@@ -55,7 +55,8 @@ impl TestTarget {
         }
     }
 
-    fn options(&self) -> ClientOptions {
+    /// Client options for this target.
+    pub fn options(&self) -> ClientOptions {
         match self {
             TestTarget::Remote(o) => o.clone(),
             TestTarget::Embedded(e) => ClientOptions::new(

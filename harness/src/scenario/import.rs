@@ -193,6 +193,7 @@ fn step(request: (String, Element), response: Option<(String, Element)>, status:
         captures: Vec::new(),
         line: 0,
         synthetic: false,
+        wire: Vec::new(),
     }
 }
 

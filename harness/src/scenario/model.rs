@@ -65,6 +65,9 @@ pub struct Step {
     /// The request was not recorded but rebuilt from the response (importers); lint does not
     /// judge it.
     pub synthetic: bool,
+    /// How the request is damaged on the wire (remote fuzzer reproducers; empty elsewhere).
+    /// Only `wsman-harness fuzz --reproduce` can send such a step.
+    pub wire: Vec<crate::fuzzer::Mutation>,
 }
 
 /// A recorded response.

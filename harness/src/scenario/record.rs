@@ -147,6 +147,7 @@ impl Recorder {
             captures: Vec::new(),
             line: 0,
             synthetic: false,
+            wire: Vec::new(),
         });
     }
 
