@@ -7,6 +7,7 @@ pub mod case;
 mod cases;
 pub mod ctx;
 pub mod embedded;
+pub mod probe;
 pub mod profile;
 pub mod runner;
 pub mod waivers;

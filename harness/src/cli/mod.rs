@@ -4,6 +4,7 @@ mod bench;
 mod check;
 mod fuzz;
 mod inspect;
+mod probe;
 mod scenario;
 
 pub use scenario::render_result as render_replay;
@@ -48,6 +49,9 @@ pub enum Command {
     /// Check a WS-Man server (or, without --target, the embedded reference server) against
     /// the conformance catalogue.
     Check(check::CheckArgs),
+    /// Measure the limits a server enforces (envelope size, items per batch, OperationTimeout
+    /// clamp) next to what it declares and the profile's defaults.
+    Probe(probe::ProbeArgs),
     /// Print the case catalogue.
     List(check::ListArgs),
     /// Work with check reports.
@@ -99,6 +103,7 @@ pub fn main() -> ExitCode {
         Command::Record(a) => scenario::record_cmd(&a),
         Command::Lint(a) => scenario::lint_cmd(&a, &mut std::io::stdout(), &mut std::io::stderr()),
         Command::Winrm(a) => winrm::run(&a),
+        Command::Probe(a) => probe::run(&a, &mut std::io::stdout(), &mut std::io::stderr()),
         Command::Fuzz(a) => fuzz::run(&a, &mut std::io::stdout(), &mut std::io::stderr()),
         Command::Bench(a) => bench::run(&a, &mut std::io::stdout(), &mut std::io::stderr()),
         Command::Import(a) => {

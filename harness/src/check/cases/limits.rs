@@ -60,7 +60,7 @@ pub(super) const CASES: &[Case] = &[
 ];
 
 /// An authenticated Identify of exactly `size` bytes (padding is whitespace inside the Body).
-fn identify_of_size(size: usize) -> Vec<u8> {
+pub(crate) fn identify_of_size(size: usize) -> Vec<u8> {
     let base = Ctx::identify_bytes();
     let text = String::from_utf8(base).expect("written as UTF-8");
     let at = text.find("<s:Body>").expect("a body") + "<s:Body>".len();

@@ -6,10 +6,10 @@ mod auth;
 mod enumeration;
 mod http;
 mod identify;
-mod limits;
+pub(super) mod limits;
 mod quota;
-mod shell;
-mod transfer;
+pub(super) mod shell;
+pub(super) mod transfer;
 
 use super::case::{Case, CaseFn, CaseInfo, Level, Tier};
 

@@ -52,7 +52,7 @@ fn winrm_only(ctx: &Ctx<'_>) -> Option<Outcome> {
 }
 
 /// Creates a cmd shell (deleted after the case) and returns its id.
-pub(super) fn create_shell(ctx: &mut Ctx<'_>) -> Result<String, Outcome> {
+pub(crate) fn create_shell(ctx: &mut Ctx<'_>) -> Result<String, Outcome> {
     let req = ctx
         .req(action::CREATE, ns::CMD_SHELL_URI)
         .body(Body::Shell(Shell::cmd()));
@@ -76,7 +76,12 @@ pub(super) fn create_shell(ctx: &mut Ctx<'_>) -> Result<String, Outcome> {
     Ok(id)
 }
 
-fn command(ctx: &mut Ctx<'_>, shell: &str, cmd: &str, args: &[&str]) -> Result<String, Outcome> {
+pub(crate) fn command(
+    ctx: &mut Ctx<'_>,
+    shell: &str,
+    cmd: &str,
+    args: &[&str],
+) -> Result<String, Outcome> {
     let req = ctx
         .req(action::COMMAND, ns::CMD_SHELL_URI)
         .selectors(&[("ShellId", shell)])
@@ -95,7 +100,7 @@ fn command(ctx: &mut Ctx<'_>, shell: &str, cmd: &str, args: &[&str]) -> Result<S
     }
 }
 
-fn receive_req(ctx: &Ctx<'_>, shell: &str, cid: &str) -> crate::check::ctx::Req {
+pub(crate) fn receive_req(ctx: &Ctx<'_>, shell: &str, cid: &str) -> crate::check::ctx::Req {
     ctx.req(action::RECEIVE, ns::CMD_SHELL_URI)
         .selectors(&[("ShellId", shell)])
         .body(Body::Receive(Receive {
