@@ -174,3 +174,53 @@ fn check_against_a_silent_server_exits_3_in_bounded_time() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("no complete response within"));
     assert!(start.elapsed() < Duration::from_secs(10));
 }
+
+/// HTTPS to a server that answers the TLS ClientHello with garbage (or with an HTTP error
+/// page): a TLS error, no hang, and `check` exits 3 naming TLS.
+#[test]
+fn tls_garbage_is_a_clear_tls_error() {
+    for garbage in [
+        &b"\x16\x03\x01\x00\x05hello, this is not a ServerHello"[..],
+        b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+        b"\xff\xfe\xfd\xfc\x00\x00\x00\x00",
+    ] {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://{}/wsman", l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for mut s in l.incoming().flatten() {
+                read_request(&mut s);
+                let _ = s.write_all(garbage);
+            }
+        });
+        let mut o = ClientOptions::new(Target::parse(&url).unwrap(), "u", "p");
+        o.auth = AuthMethod::None;
+        o.insecure = true;
+        o.timeout = Duration::from_secs(2);
+        let start = Instant::now();
+        let mut c = Client::new(o).unwrap();
+        let mut r = Request::soap(b"<s:Envelope/>".to_vec());
+        r.authenticate = false;
+        let e = c.send(r).unwrap_err();
+        assert!(matches!(e, ClientError::Tls(_)), "{e:?}");
+        assert!(start.elapsed() < Duration::from_secs(5));
+        let start = Instant::now();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wsman-harness"))
+            .args([
+                "check",
+                "--target",
+                &url,
+                "--user",
+                "u",
+                "--insecure",
+                "--timeout",
+                "2",
+            ])
+            .env("WSMAN_PASSWORD", "p")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(err.contains("TLS"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(10));
+    }
+}

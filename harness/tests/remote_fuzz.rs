@@ -266,6 +266,9 @@ fn a_crash_is_found_with_restarts_and_its_reproducer_replays() {
             pids.display()
         )
     };
+    // Every server started here (by the test or by --restart-cmd) is stopped at the end,
+    // also when an assertion fails.
+    let servers = Servers(pids.clone());
     let start = serve("--deviate crash-on-doctype");
     let sh = |cmd: &str| {
         assert!(
@@ -309,15 +312,11 @@ fn a_crash_is_found_with_restarts_and_its_reproducer_replays() {
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let kill_all = || {
-        let _ = Command::new("sh")
-            .args(["-c", &format!("kill $(cat {}) 2>/dev/null", pids.display())])
-            .status();
-    };
-    if out.status.code() != Some(1) {
-        kill_all();
-        panic!("expected findings (exit 1): {stdout}{stderr}");
-    }
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected findings: {stdout}{stderr}"
+    );
     assert!(
         began.elapsed() < Duration::from_secs(150),
         "{:?}",
@@ -326,10 +325,8 @@ fn a_crash_is_found_with_restarts_and_its_reproducer_replays() {
     assert!(stdout.contains("crash "), "{stdout}");
     assert!(!stdout.contains("Fuzz-Pass-1") && !stderr.contains("Fuzz-Pass-1"));
     let repro = dir.join("findings/crash-1.scenario.toml");
-    let case = wsman_harness::scenario::load(&repro).unwrap_or_else(|e| {
-        kill_all();
-        panic!("{e}\n{stdout}{stderr}")
-    });
+    let case =
+        wsman_harness::scenario::load(&repro).unwrap_or_else(|e| panic!("{e}\n{stdout}{stderr}"));
     assert_eq!(case.steps.len(), 1, "minimised to one step");
     // Which DOCTYPE-carrying mutation comes first depends on how the workers interleave.
     assert!(
@@ -353,13 +350,13 @@ fn a_crash_is_found_with_restarts_and_its_reproducer_replays() {
         String::from_utf8_lossy(&again.stderr)
     );
     assert!(said.contains("still fails: crash"), "{said}");
-    kill_all();
+    servers.kill_all();
     // ... and passes against a correct server on the same port.
     wait_for(port, false);
     sh(&serve(""));
     wait_for(port, true);
     let fixed = fuzz(&["--reproduce", repro.to_str().unwrap()]);
-    kill_all();
+    servers.kill_all();
     assert_eq!(
         fixed.status.code(),
         Some(0),
@@ -380,5 +377,28 @@ fn wait_for(port: u16, up: bool) {
             if up { "open" } else { "free" }
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The servers whose pids a file lists; killed when dropped.
+#[cfg(unix)]
+struct Servers(std::path::PathBuf);
+
+#[cfg(unix)]
+impl Servers {
+    fn kill_all(&self) {
+        let _ = Command::new("sh")
+            .args([
+                "-c",
+                &format!("kill $(cat {}) 2>/dev/null", self.0.display()),
+            ])
+            .status();
+    }
+}
+
+#[cfg(unix)]
+impl Drop for Servers {
+    fn drop(&mut self) {
+        self.kill_all();
     }
 }
