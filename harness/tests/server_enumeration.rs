@@ -532,3 +532,132 @@ fn the_sample_collection_supports_put_create_and_delete() {
         "w:SchemaValidationError"
     );
 }
+
+#[test]
+fn a_get_response_larger_than_max_envelope_size_is_an_encoding_limit_fault() {
+    let s = service(&[], 3);
+    let req = |act: &str, max: &str, body: Body| {
+        let hdr = Header::default()
+            .with(HeaderBlock::ResourceUri(Text::new(PROCESS_URI)))
+            .with(HeaderBlock::ReplyTo(Epr::anonymous()))
+            .with(HeaderBlock::Action(Text::new(act)))
+            .with(HeaderBlock::MaxEnvelopeSize(Text::new(max)))
+            .with(HeaderBlock::MessageId(Text::new(
+                wsman_harness::ids::new_message_id(),
+            )))
+            .with(HeaderBlock::SelectorSet(SelectorSet::of(&[(
+                "Handle", "1",
+            )])));
+        answer(
+            &s,
+            &write(&Envelope::new(hdr, body), PrefixStyle::Windows).into_bytes(),
+            "vagrant",
+        )
+    };
+    // An instance of about 20 KB.
+    let q = |l: &str| wsman_harness::xml::QName::owned(PROCESS_URI, l);
+    let big = Body::Other(vec![
+        wsman_harness::xml::Element::new(q("Win32_Process"))
+            .child(wsman_harness::xml::Element::with_text(
+                q("CommandLine"),
+                "x".repeat(20_000),
+            ))
+            .into(),
+    ]);
+    assert!(req(action::PUT, "153600", big).fault().is_none());
+    // Too large for 8192 bytes: refused with the catalogue's code, not cut or sent anyway.
+    let refused = req(action::GET, "8192", Body::Empty);
+    assert_eq!(
+        fault_code(&refused),
+        ("w:EncodingLimit".to_owned(), "2150858824".to_owned())
+    );
+    assert!(req(action::GET, "153600", Body::Empty).fault().is_none());
+}
+
+#[test]
+fn enumeration_modes_return_eprs_or_objects_with_eprs() {
+    let s = service(&[], 5);
+    let enumerate = |mode: Option<&str>| {
+        let e = Enumerate {
+            optimize: true,
+            max_elements: Some("2".into()),
+            mode: mode.map(str::to_owned),
+            ..Enumerate::default()
+        };
+        answer(
+            &s,
+            &request(action::ENUMERATE, PROCESS_URI, Body::Enumerate(e), "153600"),
+            "vagrant",
+        )
+    };
+    let items = |env: &Envelope| -> Vec<wsman_harness::xml::Element> {
+        let batch = match &env.body {
+            Body::EnumerateResponse(r) => &r.0,
+            Body::PullResponse(r) => &r.0,
+            _ => panic!("{:?}", env.fault()),
+        };
+        batch
+            .items
+            .as_ref()
+            .unwrap()
+            .items
+            .iter()
+            .map(|f| f.element().unwrap().into_owned())
+            .collect()
+    };
+    // EnumerateEPR: endpoint references whose selectors reach the instance with a Get.
+    let r = enumerate(Some("EnumerateEPR"));
+    let eprs = items(&r);
+    assert_eq!(eprs.len(), 2);
+    for (i, epr) in eprs.iter().enumerate() {
+        assert!(
+            epr.name.is(ns::ADDRESSING, "EndpointReference"),
+            "{:?}",
+            epr.name
+        );
+        let params = epr.find(ns::ADDRESSING, "ReferenceParameters").unwrap();
+        assert_eq!(
+            params.find(ns::WSMAN, "ResourceURI").unwrap().text(),
+            PROCESS_URI
+        );
+        let handle = params.find(ns::WSMAN, "SelectorSet").unwrap().deep_text();
+        assert_eq!(handle, i.to_string());
+    }
+    // Pull continues in the same mode.
+    let Body::EnumerateResponse(er) = &r.body else {
+        panic!()
+    };
+    let ctx = er.0.context.clone().unwrap();
+    let pull = Pull {
+        context: ctx,
+        max_elements: Some("2".into()),
+        ..Pull::default()
+    };
+    let pulled = answer(
+        &s,
+        &request(action::PULL, PROCESS_URI, Body::Pull(pull), "153600"),
+        "vagrant",
+    );
+    let next = items(&pulled);
+    assert_eq!(next.len(), 2);
+    assert!(
+        next.iter()
+            .all(|e| e.name.is(ns::ADDRESSING, "EndpointReference"))
+    );
+    assert!(next[0].deep_text().contains(PROCESS_URI) && next[0].deep_text().ends_with('2'));
+    // EnumerateObjectAndEPR: a wsman:Item with the object, then its EPR.
+    let both = items(&enumerate(Some("EnumerateObjectAndEPR")));
+    assert_eq!(both.len(), 2);
+    let kids: Vec<_> = both[1]
+        .elements()
+        .map(|e| e.name.local.to_string())
+        .collect();
+    assert!(both[1].name.is(ns::WSMAN, "Item"), "{:?}", both[1].name);
+    assert_eq!(kids, ["Win32_Process", "EndpointReference"]);
+    // Without a mode: objects; an unknown mode is refused.
+    assert_eq!(items(&enumerate(None))[0].name.local, "Win32_Process");
+    assert_eq!(
+        fault_code(&enumerate(Some("EnumerateEverything"))).0,
+        "w:UnsupportedFeature"
+    );
+}

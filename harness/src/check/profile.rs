@@ -13,6 +13,8 @@ pub enum ProfileName {
     Seed,
     /// What a current Windows reports.
     Windows,
+    /// WinRM 2.0 as the seed document describes it (the seed values with its 2.0 differences).
+    Winrm2,
     /// Plain DSP0226 (openwsman, OMI, AMT, iDRAC): no WinRM configuration, shells or quotas.
     Dmtf,
     /// From Identify: Microsoft's stack gets `windows`, anything else `dmtf`.
@@ -25,6 +27,7 @@ impl ProfileName {
         match self {
             ProfileName::Seed => "seed",
             ProfileName::Windows => "windows",
+            ProfileName::Winrm2 => "winrm2",
             ProfileName::Dmtf => "dmtf",
             ProfileName::Auto => "auto",
         }
@@ -46,6 +49,7 @@ impl Profile {
         let defaults = match name {
             ProfileName::Seed => Some(Config::new(ConfigProfile::Seed)),
             ProfileName::Windows => Some(Config::new(ConfigProfile::Windows)),
+            ProfileName::Winrm2 => Some(Config::new(ConfigProfile::Winrm2)),
             ProfileName::Dmtf | ProfileName::Auto => None,
         };
         Self { name, defaults }

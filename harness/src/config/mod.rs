@@ -37,6 +37,9 @@ pub enum Profile {
     Seed,
     /// What Windows Server 2012 R2 and later report on the wire.
     Windows,
+    /// The seed document's values with its "WinRM 2.0:" differences applied (MaxConnections
+    /// 25; the settings it calls deprecated or read-only are so in every profile).
+    Winrm2,
 }
 
 /// The kind of value a setting holds.
@@ -97,6 +100,16 @@ pub struct Setting {
     pub meaning: String,
     /// Where the facts come from.
     pub source: String,
+}
+
+impl Setting {
+    /// The WinRM 2.0 default, when the document's note names one (`"25"`, `"180000, minimum
+    /// 60000"`); notes without a value (`"deprecated and read-only"`) give none.
+    pub fn winrm2_value(&self) -> Option<String> {
+        let note = self.winrm2.as_deref()?;
+        let first = note.split([',', ';', ' ']).next()?;
+        first.parse::<u64>().is_ok().then(|| first.to_owned())
+    }
 }
 
 #[derive(Deserialize)]
@@ -256,6 +269,7 @@ impl Config {
             .map(|s| match profile {
                 Profile::Seed => s.seed.clone(),
                 Profile::Windows => s.windows.clone(),
+                Profile::Winrm2 => s.winrm2_value().unwrap_or_else(|| s.seed.clone()),
             })
             .collect();
         Self {
@@ -493,6 +507,22 @@ mod tests {
         let w = Config::new(Profile::Windows);
         assert_eq!(w.get("MaxEnvelopeSizekb"), Some("500"));
         assert_eq!(w.get("Service/EnumerationTimeoutms"), Some("240000"));
+        // WinRM 2.0: the seed values with the document's value differences.
+        let two = Config::new(Profile::Winrm2);
+        let seed = Config::new(Profile::Seed);
+        assert_eq!(two.get("Service/MaxConnections"), Some("25"));
+        assert_eq!(seed.get("Service/MaxConnections"), Some("300"));
+        assert_eq!(two.get("Winrs/IdleTimeout"), Some("180000"));
+        assert_eq!(
+            two.get("MaxProviderRequests"),
+            seed.get("MaxProviderRequests")
+        );
+        let differ: Vec<&str> = settings()
+            .iter()
+            .filter(|s| two.get(&s.path) != seed.get(&s.path))
+            .map(|s| s.path.as_str())
+            .collect();
+        assert_eq!(differ, ["Service/MaxConnections"]);
     }
 
     #[test]

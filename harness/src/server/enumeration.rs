@@ -25,6 +25,32 @@ pub struct Context {
     pub expires: Instant,
     /// Items fixed at Enumerate time (listeners); `None` for the sample collection.
     pub snapshot: Option<Vec<Element>>,
+    /// What each item is (the Enumerate's EnumerationMode); Pull continues it.
+    pub mode: ItemMode,
+}
+
+/// What an enumeration returns per instance (`wsman:EnumerationMode`, DSP0226 8.7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ItemMode {
+    /// The object (no EnumerationMode).
+    #[default]
+    Object,
+    /// `EnumerateEPR`: an endpoint reference per instance.
+    Epr,
+    /// `EnumerateObjectAndEPR`: a `wsman:Item` holding the object, then its endpoint reference.
+    ObjectAndEpr,
+}
+
+impl ItemMode {
+    /// The mode an EnumerationMode text names; `Err` for one DSP0226 does not define.
+    pub fn parse(mode: Option<&str>) -> Result<Self, ()> {
+        match mode.map(str::trim) {
+            None => Ok(ItemMode::Object),
+            Some("EnumerateEPR") => Ok(ItemMode::Epr),
+            Some("EnumerateObjectAndEPR") => Ok(ItemMode::ObjectAndEpr),
+            Some(_) => Err(()),
+        }
+    }
 }
 
 /// Open enumerations by context id.
@@ -35,8 +61,12 @@ pub struct Enumerations {
 
 impl Enumerations {
     /// Opens a context at `next`.
-    pub fn open(&mut self, user: &str, next: usize, timeout: Duration) -> String {
-        self.open_snapshot(user, next, timeout, None)
+    pub fn open(&mut self, user: &str, next: usize, timeout: Duration, mode: ItemMode) -> String {
+        let id = self.open_snapshot(user, next, timeout, None);
+        if let Some(c) = self.contexts.get_mut(&id) {
+            c.mode = mode;
+        }
+        id
     }
 
     /// Opens a context over fixed items.
@@ -55,6 +85,7 @@ impl Enumerations {
                 next,
                 expires: Instant::now() + timeout,
                 snapshot,
+                mode: ItemMode::Object,
             },
         );
         id
@@ -109,15 +140,29 @@ impl Overlay {
             .or_else(|| (i < base).then(|| item(i)))
     }
 
-    /// Instance `i` as a fragment ready to copy into a response.
-    pub fn fragment(&self, i: usize, base: usize) -> Option<Fragment> {
+    /// Instance `i` as a fragment ready to copy into a response, as `mode` wants it.
+    pub fn fragment(&self, i: usize, base: usize, mode: ItemMode) -> Option<Fragment> {
         if self.deleted.contains(&i) {
             return None;
         }
-        match self.changed.get(&i) {
-            Some(e) => Some(Fragment::written(e)),
-            None => (i < base).then(|| Fragment::from_xml(item_text(i))),
+        let object = || match self.changed.get(&i) {
+            Some(e) => crate::xml::XmlWriter::document(e, crate::xml::PrefixStyle::Preserve, 512),
+            None => item_text(i),
+        };
+        if !self.changed.contains_key(&i) && i >= base {
+            return None;
         }
+        Some(match (mode, self.changed.get(&i)) {
+            (ItemMode::Object, Some(e)) => Fragment::written(e),
+            (ItemMode::Object, None) => Fragment::from_xml(item_text(i)),
+            (ItemMode::Epr, _) => Fragment::from_xml(epr_text(i)),
+            (ItemMode::ObjectAndEpr, _) => Fragment::from_xml(format!(
+                "<w:Item xmlns:w=\"{}\">{}{}</w:Item>",
+                crate::ns::WSMAN,
+                object(),
+                epr_text(i)
+            )),
+        })
     }
 
     /// Replaces instance `i`.
@@ -146,6 +191,17 @@ pub fn item_text(i: usize) -> String {
     format!(
         "<p:Win32_Process xmlns:p=\"{PROCESS_URI}\"><p:Caption>process{i}.exe</p:Caption><p:CommandLine>C:\\Windows\\System32\\process{i}.exe -k harness</p:CommandLine><p:Handle>{i}</p:Handle><p:Name>process{i}.exe</p:Name><p:ProcessId>{i}</p:ProcessId><p:ThreadCount>{}</p:ThreadCount></p:Win32_Process>",
         i % 64 + 1
+    )
+}
+
+/// The endpoint reference of instance `i`: the anonymous address and the reference parameters
+/// a Get needs (ResourceURI and the Handle selector), as WinRM writes EPRs.
+pub fn epr_text(i: usize) -> String {
+    format!(
+        "<a:EndpointReference xmlns:a=\"{}\" xmlns:w=\"{}\"><a:Address>{}</a:Address><a:ReferenceParameters><w:ResourceURI>{PROCESS_URI}</w:ResourceURI><w:SelectorSet><w:Selector Name=\"Handle\">{i}</w:Selector></w:SelectorSet></a:ReferenceParameters></a:EndpointReference>",
+        crate::ns::ADDRESSING,
+        crate::ns::WSMAN,
+        crate::ns::ANONYMOUS
     )
 }
 

@@ -217,7 +217,14 @@ impl Service {
         if config.deviates(Deviation::Fault400) && out.fault().is_some() {
             status = 400;
         }
-        Reply::envelope(status, &out)
+        let reply = Reply::envelope(status, &out);
+        // Batches and shell output are sized to fit already; anything else that does not fit
+        // the client's MaxEnvelopeSize is refused (DSP0226 R6.2-3, MS-WSMV 3.1.4.1.7).
+        if out.fault().is_none() && reply.body.len() > self.effective_envelope_size(&env) {
+            let (s, f) = fault("response-too-large", relates, &config.machine, None);
+            return Reply::envelope(s, &f);
+        }
+        reply
     }
 
     fn identify(&self, req: &Envelope, authenticated: bool) -> Envelope {
@@ -696,9 +703,9 @@ impl Service {
                 if e.filter.is_some() {
                     return fault("cannot-process-filter", relates, &machine, None);
                 }
-                if e.mode.is_some() {
+                let Ok(mode) = super::enumeration::ItemMode::parse(e.mode.as_deref()) else {
                     return fault("enumeration-mode-unsupported", relates, &machine, None);
-                }
+                };
                 let limit = config
                     .model
                     .number("Service/MaxConcurrentOperationsPerUser")
@@ -716,18 +723,18 @@ impl Service {
                 };
                 let mut batch = if e.optimize && !config.deviates(Deviation::IgnoreOptimize) {
                     let (mut b, next) = fill_from(0, total, max, budget, EnumNs::Wsman, |i| {
-                        instances.fragment(i, base)
+                        instances.fragment(i, base, mode)
                     });
                     // Windows sends an empty context when everything fit.
                     b.context = Some(if next >= total {
                         String::new()
                     } else {
-                        open.open(user, next, timeout)
+                        open.open(user, next, timeout, mode)
                     });
                     b
                 } else {
                     crate::envelope::EnumerationBatch {
-                        context: Some(open.open(user, 0, timeout)),
+                        context: Some(open.open(user, 0, timeout, mode)),
                         ..Default::default()
                     }
                 };
@@ -764,7 +771,7 @@ impl Service {
                         |i| Some(crate::xml::Fragment::written(&items[i])),
                     ),
                     None => fill_from(ctx.next, total, max, budget, EnumNs::Enumeration, |i| {
-                        instances.fragment(i, base)
+                        instances.fragment(i, base, ctx.mode)
                     }),
                 };
                 let total = ctx.snapshot.as_ref().map_or(total, Vec::len);
