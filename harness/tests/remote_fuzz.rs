@@ -80,6 +80,52 @@ fn the_reference_server_gives_the_fuzzer_nothing_to_find() {
     }
 }
 
+/// Over HTTPS (rustls stream, NTLM with tls-server-end-point channel bindings under
+/// CbtHardeningLevel=Strict, no sealing): the same oracle, nothing to find on a correct server.
+#[test]
+fn over_https_with_channel_binding_the_reference_server_gives_nothing() {
+    use wsman_harness::server::{ServerConfig, Service, User};
+    let mut config = ServerConfig {
+        users: vec![User::new("fuzz", "Https-Fuzz-1")],
+        ..ServerConfig::default()
+    };
+    config.set("service/auth/CbtHardeningLevel=Strict").unwrap();
+    let tls = wsman_harness::server::tls::Tls::self_signed().unwrap();
+    let running = wsman_harness::server::http::spawn_tls(
+        Service::new(config),
+        "127.0.0.1:0".parse().unwrap(),
+        tls,
+    )
+    .unwrap();
+    let mut o = ClientOptions::new(
+        Target::parse(&running.url()).unwrap(),
+        "fuzz",
+        "Https-Fuzz-1",
+    );
+    o.insecure = true;
+    o.timeout = Duration::from_secs(5);
+    let t = FuzzTarget::new(o).unwrap();
+    let mut plan = plan(&[]);
+    plan.https = true;
+    let g = Generator::new(builtin_seeds(), plan);
+    assert!(!g.layers().contains(&Layer::Seal), "no sealing over HTTPS");
+    let mut s = settings(99, None);
+    s.cases = Some(400);
+    let summary = wsman_harness::fuzzer::run(
+        &t,
+        &g,
+        &s,
+        &Restarter::new(None, Duration::from_secs(5)),
+        &|_| {},
+    );
+    assert_eq!(summary.cases, 400);
+    assert!(
+        summary.findings.is_empty() && summary.suspicious.is_empty(),
+        "{summary:#?}"
+    );
+    assert!(summary.layers.get(&Layer::Auth).copied().unwrap_or(0) > 0);
+}
+
 #[test]
 fn a_hang_is_found_within_a_minute_minimised_and_replayed() {
     let dir = common::tempdir("fuzz-hang");
@@ -401,4 +447,19 @@ impl Drop for Servers {
     fn drop(&mut self) {
         self.kill_all();
     }
+}
+
+#[test]
+fn no_seed_scenario_stops_the_run_with_a_reason() {
+    let o = ClientOptions::new(Target::parse("http://127.0.0.1:9/wsman").unwrap(), "u", "p");
+    let g = Generator::new(Vec::new(), plan(&[]));
+    let s = wsman_harness::fuzzer::run(
+        &FuzzTarget::new(o).unwrap(),
+        &g,
+        &settings(1, None),
+        &Restarter::new(None, Duration::from_secs(1)),
+        &|_| {},
+    );
+    assert_eq!(s.cases, 0);
+    assert!(s.stopped.unwrap().contains("no seed scenario"));
 }

@@ -133,6 +133,13 @@ pub fn run(
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Summary {
     let start = Instant::now();
+    if generator.seeds().is_empty() {
+        return Summary {
+            seed: settings.seed,
+            stopped: Some("no seed scenario to start from".into()),
+            ..Summary::default()
+        };
+    }
     let next = AtomicU64::new(0);
     let gate = RwLock::new(());
     let shared = Shared {
