@@ -50,37 +50,43 @@ pub fn to_element(config: &Config, section: &str) -> Element {
     let mut root = Element::new(cfg(section_element(section)));
     root.prefix = Some("cfg".into());
     root.ns_decls.push(("cfg".into(), CONFIG_URI.into()));
-    let prefix = if section.is_empty() {
-        String::new()
-    } else {
-        format!("{}/", section.to_ascii_lowercase())
-    };
+    // Setting paths are static, so element names borrow them: a Get allocates only values.
     for (path, value) in config.iter() {
-        if !path.to_ascii_lowercase().starts_with(&prefix) {
-            continue;
+        if let Some(rel) = below(path, section) {
+            insert(&mut root, rel, value);
         }
-        let rel: Vec<&str> = path[prefix.len()..].split('/').collect();
-        insert(&mut root, &rel, value);
     }
     root
 }
 
-fn insert(parent: &mut Element, rel: &[&str], value: &str) {
-    let [name, rest @ ..] = rel else { return };
-    if rest.is_empty() {
-        parent
-            .children
-            .push(Node::Element(Element::with_text(cfg(name), value)));
-        return;
+/// `path` relative to `section` (case-insensitive), when it lies below it.
+fn below<'p>(path: &'p str, section: &str) -> Option<&'p str> {
+    if section.is_empty() {
+        return Some(path);
     }
+    let n = section.len();
+    (path.len() > n
+        && path.as_bytes()[n] == b'/'
+        && path.as_bytes()[..n].eq_ignore_ascii_case(section.as_bytes()))
+    .then(|| &path[n + 1..])
+}
+
+fn insert(parent: &mut Element, rel: &'static str, value: &str) {
+    let Some((name, rest)) = rel.split_once('/') else {
+        parent.children.push(Node::Element(Element::with_text(
+            QName::new(CONFIG_URI, rel),
+            value,
+        )));
+        return;
+    };
     let existing = parent.children.iter_mut().rev().find_map(|n| match n {
-        Node::Element(e) if e.name.local == *name && !e.is_simple() => Some(e),
+        Node::Element(e) if e.name.local == name && !e.is_simple() => Some(e),
         _ => None,
     });
     match existing {
         Some(e) => insert(e, rest, value),
         None => {
-            let mut e = Element::new(cfg(name));
+            let mut e = Element::new(QName::new(CONFIG_URI, name));
             insert(&mut e, rest, value);
             parent.children.push(Node::Element(e));
         }

@@ -121,7 +121,13 @@ pub struct Overlay {
     changed: HashMap<usize, Element>,
     deleted: HashSet<usize>,
     created: usize,
+    /// The generated instances' text, built once (up to [`GENERATED_CACHE`] of them).
+    generated: Vec<std::sync::Arc<str>>,
 }
+
+/// Generated instances kept as text (about 350 bytes each: ~17 MB at most); beyond it they
+/// are formatted per request.
+const GENERATED_CACHE: usize = 50_000;
 
 impl Overlay {
     /// Number of slots (generated plus created); deleted ones still count as slots.
@@ -140,6 +146,16 @@ impl Overlay {
             .or_else(|| (i < base).then(|| item(i)))
     }
 
+    /// Builds the text of the first generated instances once, so that enumerations copy it.
+    pub fn generate(&mut self, base: usize) {
+        let want = base.min(GENERATED_CACHE);
+        if self.generated.len() < want {
+            let from = self.generated.len();
+            self.generated
+                .extend((from..want).map(|i| std::sync::Arc::from(item_text(i))));
+        }
+    }
+
     /// Instance `i` as a fragment ready to copy into a response, as `mode` wants it.
     pub fn fragment(&self, i: usize, base: usize, mode: ItemMode) -> Option<Fragment> {
         if self.deleted.contains(&i) {
@@ -154,7 +170,10 @@ impl Overlay {
         }
         Some(match (mode, self.changed.get(&i)) {
             (ItemMode::Object, Some(e)) => Fragment::written(e),
-            (ItemMode::Object, None) => Fragment::from_xml(item_text(i)),
+            (ItemMode::Object, None) => match self.generated.get(i) {
+                Some(text) => Fragment::from_shared(text.clone()),
+                None => Fragment::from_xml(item_text(i)),
+            },
             (ItemMode::Epr, _) => Fragment::from_xml(epr_text(i)),
             (ItemMode::ObjectAndEpr, _) => Fragment::from_xml(format!(
                 "<w:Item xmlns:w=\"{}\">{}{}</w:Item>",

@@ -634,6 +634,9 @@ impl Service {
             return fault("internal-error", relates, &machine, None);
         };
         let total = instances.slots(base);
+        if matches!(act, action::ENUMERATE | action::PULL) {
+            instances.generate(base);
+        }
         match (act, &env.body) {
             (action::GET | action::PUT | action::DELETE, _) => {
                 let selectors = env.header().selector_set();

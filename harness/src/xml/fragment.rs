@@ -49,6 +49,18 @@ impl Fragment {
         })
     }
 
+    /// A fragment over shared text holding exactly one self-contained element (every prefix it
+    /// uses declared inside it): copied into responses without another allocation.
+    pub fn from_shared(doc: Arc<str>) -> Self {
+        let end = doc.len();
+        Self(Repr::Raw {
+            doc,
+            start: 0,
+            end,
+            scope: Arc::from(Vec::new()),
+        })
+    }
+
     /// A fragment holding a tree written out as text (Windows prefixes), for cheap copying.
     pub fn written(e: &Element) -> Self {
         let mut w = XmlWriter::new(super::PrefixStyle::Windows);

@@ -312,7 +312,15 @@ impl XmlWriter {
         let name_len = src[1..]
             .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
             .unwrap_or(src.len() - 1);
-        let own = own_declared_prefixes(src);
+        // The fragment's own declarations matter only when it brings a scope or a default
+        // namespace is in force here; generated items (the hot path of large enumerations)
+        // need neither, so their start tag is not read again.
+        let default_in_force = self.lookup("").is_some_and(|d| !d.is_empty());
+        let own = if scope.is_empty() && !default_in_force {
+            Vec::new()
+        } else {
+            own_declared_prefixes(src)
+        };
         let mut inject = String::new();
         for (p, u) in scope {
             if self.lookup(p).unwrap_or("") == u || own.iter().any(|o| o == p) {
@@ -320,7 +328,7 @@ impl XmlWriter {
             }
             push_xmlns(&mut inject, p, u);
         }
-        if self.lookup("").is_some_and(|d| !d.is_empty())
+        if default_in_force
             && !scope.iter().any(|(p, _)| p.is_empty())
             && !own.iter().any(|o| o.is_empty())
         {
