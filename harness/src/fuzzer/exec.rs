@@ -597,8 +597,13 @@ fn tampered(
 ) -> Vec<u8> {
     for m in wire {
         if let Some(t) = pick(m) {
-            token = tamper_token(&token, t);
-            applied.push(m.clone());
+            let changed = tamper_token(&token, t);
+            // A tamper with nothing to change (an empty domain emptied) leaves a valid token:
+            // it must not count as damage the server should have refused.
+            if changed != token {
+                token = changed;
+                applied.push(m.clone());
+            }
         }
     }
     token

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use fastrand::Rng;
 
-use super::mutation::{Layer, Mutation, Tamper};
+use super::mutation::{Layer, Mutation, NtlmField, Tamper};
 use crate::client::AuthMethod;
 use crate::ns;
 use crate::scenario::{Scenario, Step};
@@ -609,11 +609,20 @@ fn wire(rng: &mut Rng, layer: Layer, auth: AuthMethod, len: usize) -> Mutation {
     }
 }
 
+/// A token tamper: bytes at an offset, or a named field (flags, an emptied field, a dropped
+/// AV pair: MsvAvNbComputerName 1, NbDomainName 2, DnsComputerName 3, DnsDomainName 4,
+/// Timestamp 7, Flags 6, TargetName 9, ChannelBindings 10).
 fn tamper(rng: &mut Rng, len: usize) -> Tamper {
-    match rng.u8(..4) {
+    match rng.u8(..7) {
         0 | 1 => Tamper::Flip(rng.usize(..len), rng.u8(1..=255)),
         2 => Tamper::Truncate(rng.usize(..len)),
-        _ => Tamper::Extend(rng.usize(1..=64)),
+        3 => Tamper::Extend(rng.usize(1..=64)),
+        4 => Tamper::Flags(1 << rng.u32(..32)),
+        5 => {
+            let fields: Vec<NtlmField> = NtlmField::all().collect();
+            Tamper::Empty(fields[rng.usize(..fields.len())])
+        }
+        _ => Tamper::AvDrop([1, 2, 3, 4, 6, 7, 9, 10][rng.usize(..8)]),
     }
 }
 

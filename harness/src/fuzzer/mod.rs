@@ -19,7 +19,7 @@ pub mod wire;
 pub use engine::{Event, Finding, Settings, Summary, run};
 pub use exec::{Exec, FuzzTarget};
 pub use generate::{Case, Generator, Plan};
-pub use mutation::{Layer, Mutation, Tamper};
+pub use mutation::{Layer, Mutation, NtlmField, Tamper};
 pub use oracle::{Bucket, Liveness, Suspicion, probe};
 pub use reproducer::{reproduce, reproduce_from_env};
 pub use restart::Restarter;

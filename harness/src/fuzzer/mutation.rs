@@ -97,7 +97,8 @@ pub enum Mutation {
     SealLength(i64),
 }
 
-/// How a token is damaged.
+/// How a token is damaged: bytes at an offset, or a named field of the decoded message
+/// (re-encoded afterwards; a token that does not decode is sent unchanged).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Tamper {
     /// The byte at an offset XORed with a non-zero mask (offsets past the end wrap).
@@ -106,6 +107,62 @@ pub enum Tamper {
     Truncate(usize),
     /// This many bytes appended.
     Extend(usize),
+    /// NegotiateFlags XORed with a non-zero mask.
+    Flags(u32),
+    /// A field emptied (a security buffer) or left out (MIC, version).
+    Empty(NtlmField),
+    /// The AV pair with this id removed from an NTLMv2 response's client blob.
+    AvDrop(u16),
+}
+
+/// The fields of NEGOTIATE and AUTHENTICATE a tamper can name (MS-NLMP 2.2.1.1, 2.2.1.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NtlmField {
+    /// LmChallengeResponse.
+    LmResponse,
+    /// NtChallengeResponse.
+    NtResponse,
+    /// DomainName.
+    Domain,
+    /// UserName.
+    User,
+    /// Workstation.
+    Workstation,
+    /// EncryptedRandomSessionKey.
+    SessionKey,
+    /// MIC.
+    Mic,
+    /// Version.
+    Version,
+}
+
+impl NtlmField {
+    const NAMES: [(NtlmField, &'static str); 8] = [
+        (NtlmField::LmResponse, "lm-response"),
+        (NtlmField::NtResponse, "nt-response"),
+        (NtlmField::Domain, "domain"),
+        (NtlmField::User, "user"),
+        (NtlmField::Workstation, "workstation"),
+        (NtlmField::SessionKey, "session-key"),
+        (NtlmField::Mic, "mic"),
+        (NtlmField::Version, "version"),
+    ];
+
+    /// Every field.
+    pub fn all() -> impl Iterator<Item = NtlmField> {
+        Self::NAMES.iter().map(|(f, _)| *f)
+    }
+
+    fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or("?", |(_, n)| n)
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::NAMES.iter().find(|(_, n)| *n == s).map(|(f, _)| *f)
+    }
 }
 
 /// The layer a mutation works on (`--layers`, statistics, finding signatures).
@@ -214,9 +271,12 @@ impl Mutation {
     pub fn kind(&self) -> String {
         use Mutation::*;
         let tamper = |t: &Tamper| match t {
-            Tamper::Flip(..) => "flip",
-            Tamper::Truncate(_) => "truncate",
-            Tamper::Extend(_) => "extend",
+            Tamper::Flip(..) => "flip".to_owned(),
+            Tamper::Truncate(_) => "truncate".to_owned(),
+            Tamper::Extend(_) => "extend".to_owned(),
+            Tamper::Flags(_) => "flags".to_owned(),
+            Tamper::Empty(f) => format!("empty={}", f.name()),
+            Tamper::AvDrop(id) => format!("av-drop={id}"),
         };
         match self {
             BadUtf8(_) => "bad-utf8".into(),
@@ -245,6 +305,9 @@ impl fmt::Display for Tamper {
             Tamper::Flip(at, mask) => write!(f, "flip@{at}^{mask:#04x}"),
             Tamper::Truncate(at) => write!(f, "truncate@{at}"),
             Tamper::Extend(n) => write!(f, "extend:{n}"),
+            Tamper::Flags(mask) => write!(f, "flags^{mask:#010x}"),
+            Tamper::Empty(field) => write!(f, "empty={}", field.name()),
+            Tamper::AvDrop(id) => write!(f, "av-drop={id}"),
         }
     }
 }
@@ -453,8 +516,23 @@ fn tamper(t: &str) -> Result<Tamper, String> {
             Ok(n) if n <= MAX_SIZE => Ok(Tamper::Extend(n)),
             _ => Err(format!("expected extend:N with N at most {MAX_SIZE}")),
         }
+    } else if let Some(v) = t.strip_prefix("flags^") {
+        match u32::from_str_radix(v.trim_start_matches("0x"), 16) {
+            Ok(0) => Err("a zero flags mask changes nothing".into()),
+            Ok(m) => Ok(Tamper::Flags(m)),
+            Err(_) => Err("expected flags^0xMASK (hexadecimal)".into()),
+        }
+    } else if let Some(v) = t.strip_prefix("empty=") {
+        NtlmField::parse(v).map(Tamper::Empty).ok_or_else(|| {
+            let names: Vec<&str> = NtlmField::NAMES.iter().map(|(_, n)| *n).collect();
+            format!("empty= takes one of {}", names.join(", "))
+        })
+    } else if let Some(v) = t.strip_prefix("av-drop=") {
+        v.parse()
+            .map(Tamper::AvDrop)
+            .map_err(|_| "expected av-drop=ID (an AV pair id, 0 to 65535)".into())
     } else {
-        Err("expected flip@OFFSET^MASK, truncate@OFFSET or extend:N".into())
+        Err("expected flip@OFFSET^MASK, truncate@OFFSET, extend:N, flags^MASK, empty=FIELD or av-drop=ID".into())
     }
 }
 
@@ -599,8 +677,52 @@ pub fn tamper_token(token: &[u8], t: Tamper) -> Vec<u8> {
         Tamper::Flip(..) => v.push(0xFF),
         Tamper::Truncate(at) => v.truncate(at.min(token.len().saturating_sub(1))),
         Tamper::Extend(n) => v.extend(std::iter::repeat_n(0x41, n)),
+        Tamper::Flags(_) | Tamper::Empty(_) | Tamper::AvDrop(_) => {
+            return tamper_field(token, t).unwrap_or(v);
+        }
     }
     v
+}
+
+/// Offset of the AV pairs in an NTLMv2 NtChallengeResponse: NTProofStr (16), then RespType,
+/// HiRespType, Reserved1 (2), Reserved2 (4), TimeStamp (8), ChallengeFromClient (8), Reserved3 (4)
+/// (MS-NLMP 2.2.2.7, 2.2.2.8).
+const NTLMV2_AV_PAIRS_AT: usize = 44;
+
+/// A named-field tamper on a decoded NEGOTIATE or AUTHENTICATE, re-encoded.
+fn tamper_field(token: &[u8], t: Tamper) -> Option<Vec<u8>> {
+    use crate::auth::ntlm::{AvId, AvPairs, Flags, Message};
+    let mut m = Message::decode(token).ok()?;
+    match (&mut m, t) {
+        (Message::Negotiate(n), Tamper::Flags(mask)) => n.flags = Flags(n.flags.0 ^ mask),
+        (Message::Negotiate(n), Tamper::Empty(NtlmField::Domain)) => n.domain.clear(),
+        (Message::Negotiate(n), Tamper::Empty(NtlmField::Workstation)) => n.workstation.clear(),
+        (Message::Negotiate(n), Tamper::Empty(NtlmField::Version)) => n.version = None,
+        (Message::Authenticate(a), Tamper::Flags(mask)) => a.flags = Flags(a.flags.0 ^ mask),
+        (Message::Authenticate(a), Tamper::Empty(field)) => match field {
+            NtlmField::LmResponse => a.lm_response.clear(),
+            NtlmField::NtResponse => a.nt_response.clear(),
+            NtlmField::Domain => a.domain.clear(),
+            NtlmField::User => a.user.clear(),
+            NtlmField::Workstation => a.workstation.clear(),
+            NtlmField::SessionKey => a.encrypted_session_key.clear(),
+            NtlmField::Mic => a.mic = None,
+            NtlmField::Version => a.version = None,
+        },
+        (Message::Authenticate(a), Tamper::AvDrop(id)) => {
+            let blob = a.nt_response.get(NTLMV2_AV_PAIRS_AT..)?;
+            let mut pairs = AvPairs::decode(blob).ok()?;
+            let before = pairs.0.len();
+            pairs.0.retain(|p| p.id != AvId(id));
+            if pairs.0.len() == before {
+                return None;
+            }
+            a.nt_response.truncate(NTLMV2_AV_PAIRS_AT);
+            pairs.encode(&mut a.nt_response);
+        }
+        _ => return None,
+    }
+    Some(m.encode())
 }
 
 #[cfg(test)]
@@ -643,6 +765,11 @@ mod tests {
             Mutation::NegotiateToken(Tamper::Flip(3, 0x80)),
             Mutation::AuthenticateToken(Tamper::Truncate(20)),
             Mutation::AuthenticateToken(Tamper::Extend(4)),
+            Mutation::AuthenticateToken(Tamper::Flags(0x0000_0200)),
+            Mutation::AuthenticateToken(Tamper::Empty(NtlmField::NtResponse)),
+            Mutation::AuthenticateToken(Tamper::Empty(NtlmField::Mic)),
+            Mutation::AuthenticateToken(Tamper::AvDrop(6)),
+            Mutation::NegotiateToken(Tamper::Flags(0x8000_0000)),
             Mutation::AuthenticateElsewhere,
             Mutation::NegotiateTwice,
             Mutation::ReplayAuthenticate,
@@ -673,10 +800,73 @@ mod tests {
             ("slow:4/99999ms", "at most"),
             ("method:G T", "letters"),
             ("content-length:abc", "signed number"),
+            ("ntlm-authenticate:empty=password", "one of"),
+            ("ntlm-authenticate:flags^0x0", "zero flags mask"),
         ] {
             let e = text.parse::<Mutation>().unwrap_err().to_string();
             assert!(e.contains(text) && e.contains(says), "{text}: {e}");
         }
+    }
+
+    /// A real handshake in memory: every named-field tamper of AUTHENTICATE changes that
+    /// field only as named and is refused by the acceptor (MIC, NTProofStr), while the
+    /// untouched message is accepted.
+    #[test]
+    fn field_tampers_change_the_named_field_and_are_refused() {
+        use crate::auth::ntlm::{
+            AvId, AvPairs, Client, ClientOptions, Credentials, Message, Server, ServerOptions,
+            crypto::nt_hash,
+        };
+        let attempt = |t: Option<Tamper>| {
+            let (sent, negotiate) = Client::new(
+                Credentials::new("fuzz", "HARNESS", "Field-Pass-1"),
+                ClientOptions {
+                    workstation: "FUZZER".into(),
+                    ..ClientOptions::default()
+                },
+            )
+            .start();
+            let (waiting, challenge) = Server::new(ServerOptions::default())
+                .challenge(&negotiate)
+                .unwrap();
+            let (_, authenticate) = sent.respond(&challenge).unwrap();
+            let sent = t.map_or(authenticate.clone(), |t| tamper_token(&authenticate, t));
+            let verdict = waiting
+                .verify(&sent, |_, _| Some(nt_hash("Field-Pass-1")))
+                .map(|_| ());
+            (authenticate, sent, verdict)
+        };
+        let (_, _, fine) = attempt(None);
+        assert!(fine.is_ok(), "the untouched handshake is accepted");
+        let decode = |b: &[u8]| match Message::decode(b).unwrap() {
+            Message::Authenticate(a) => a,
+            m => panic!("{m:?}"),
+        };
+        let mut tampers: Vec<Tamper> = NtlmField::all().map(Tamper::Empty).collect();
+        tampers.extend([
+            Tamper::Flags(0x0000_0200),
+            Tamper::AvDrop(6),
+            Tamper::AvDrop(7),
+        ]);
+        for t in tampers {
+            let (before, after, verdict) = attempt(Some(t));
+            assert_ne!(before, after, "{t} changed nothing");
+            let (b, a) = (decode(&before), decode(&after));
+            match t {
+                Tamper::Empty(NtlmField::NtResponse) => assert!(a.nt_response.is_empty()),
+                Tamper::Empty(NtlmField::Mic) => assert!(b.mic.is_some() && a.mic.is_none()),
+                Tamper::Flags(m) => assert_eq!(a.flags.0, b.flags.0 ^ m),
+                Tamper::AvDrop(id) => {
+                    let pairs = AvPairs::decode(&a.nt_response[NTLMV2_AV_PAIRS_AT..]).unwrap();
+                    assert!(pairs.get(AvId(id)).is_none(), "{t}");
+                    assert_eq!(a.user, b.user);
+                }
+                _ => {}
+            }
+            assert!(verdict.is_err(), "{t} was accepted");
+        }
+        // A tamper that does not apply leaves the token as it was.
+        assert_eq!(tamper_token(b"not ntlm", Tamper::Flags(1)), b"not ntlm");
     }
 
     #[test]
