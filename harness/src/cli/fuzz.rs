@@ -260,28 +260,17 @@ fn reproduce(
 
 /// The target: `--target`, or an embedded reference server (with the asked deviations).
 fn resolve(args: &FuzzArgs, err: &mut dyn Write) -> Result<(FuzzTarget, Option<Embedded>), u8> {
-    let mut deviations = Vec::new();
-    for d in &args.deviate {
-        match crate::server::Deviation::parse(d) {
-            Ok(x) => deviations.push(x),
-            Err(e) => {
-                let _ = writeln!(err, "error: --deviate: {e}");
-                return Err(exit::USAGE);
-            }
+    let deviations = match super::target::embedded_deviations(&args.deviate) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return Err(exit::USAGE);
         }
-    }
+    };
     if !deviations.is_empty() && args.target.target.is_some() {
         let _ = writeln!(
             err,
             "error: --deviate applies to the embedded server only (no --target)"
-        );
-        return Err(exit::USAGE);
-    }
-    if deviations.contains(&crate::server::Deviation::CrashOnDoctype) {
-        let _ = writeln!(
-            err,
-            "error: crash-on-doctype would stop the fuzzer itself with the embedded server; run \
-             `wsman-harness serve --deviate crash-on-doctype` and fuzz it with --target and --restart-cmd"
         );
         return Err(exit::USAGE);
     }
@@ -325,20 +314,7 @@ fn load_seeds(
     if paths.is_empty() {
         return Ok(crate::fuzzer::builtin_seeds());
     }
-    let files = crate::scenario::file::discover(paths).map_err(|e| {
-        let _ = writeln!(err, "error: {e}");
-        exit::USAGE
-    })?;
-    let mut seeds = Vec::new();
-    for f in files {
-        match crate::scenario::load(&f) {
-            Ok(s) => seeds.push(s),
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return Err(exit::FAILURE);
-            }
-        }
-    }
+    let seeds = super::scenario::load_selected(paths, &[], err)?;
     if seeds.is_empty() {
         let _ = writeln!(err, "error: no *.scenario.toml under {paths:?}");
         return Err(exit::NOTHING_SELECTED);

@@ -128,18 +128,11 @@ pub fn run(args: &ProbeArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 }
 
 fn start(args: &ProbeArgs) -> Result<Embedded, (u8, String)> {
-    let mut config = crate::server::ServerConfig::default();
-    for d in &args.deviate {
-        let d = crate::server::Deviation::parse(d)
-            .map_err(|e| (exit::USAGE, format!("--deviate: {e}")))?;
-        if d == crate::server::Deviation::CrashOnDoctype {
-            return Err((
-                exit::USAGE,
-                "crash-on-doctype would stop the probe itself".into(),
-            ));
-        }
-        config.deviations.push(d);
-    }
+    let mut config = crate::server::ServerConfig {
+        deviations: super::target::embedded_deviations(&args.deviate)
+            .map_err(|e| (exit::USAGE, e))?,
+        ..Default::default()
+    };
     for s in &args.set {
         config
             .set(s)

@@ -97,3 +97,22 @@ impl TargetArgs {
         Ok(o)
     }
 }
+
+/// The `--deviate` names for an embedded server. `crash-on-doctype` is refused: it would abort
+/// the process that runs the embedded server, the harness itself.
+pub fn embedded_deviations(names: &[String]) -> Result<Vec<crate::server::Deviation>, String> {
+    let mut out = Vec::with_capacity(names.len());
+    for n in names {
+        let d = crate::server::Deviation::parse(n).map_err(|e| format!("--deviate: {e}"))?;
+        if d == crate::server::Deviation::CrashOnDoctype {
+            return Err(
+                "crash-on-doctype would stop this process with the embedded server; run \
+                 `wsman-harness serve --deviate crash-on-doctype` and use --target (with the \
+                 fuzzer, --restart-cmd)"
+                    .into(),
+            );
+        }
+        out.push(d);
+    }
+    Ok(out)
+}

@@ -74,8 +74,6 @@ pub struct StepOutcome {
     /// The body went out in the clear (or labelled so) on a connection that seals: WinRM
     /// refuses it with an empty 500 while AllowUnencrypted is false.
     pub clear_on_sealing: bool,
-    /// The plain request body as sent (before sealing), cut for reports.
-    pub sent: String,
     /// What happened.
     pub result: StepResult,
     /// Time taken.
@@ -92,7 +90,6 @@ impl StepOutcome {
             applied: Vec::new(),
             framing_broken: false,
             clear_on_sealing: false,
-            sent: String::new(),
             result: StepResult::Connect(String::new()),
             elapsed: Duration::ZERO,
         }
@@ -124,8 +121,8 @@ pub enum StepResult {
 pub struct Answer {
     /// The response as read.
     pub raw: RawResponse,
-    /// The body, unsealed when it was sealed.
-    pub plain: Vec<u8>,
+    /// The body, unsealed when it was sealed (shares the raw bytes when it was not).
+    pub plain: bytes::Bytes,
     /// Why a sealed body did not unseal.
     pub unseal_error: Option<String>,
 }
@@ -171,8 +168,7 @@ impl Exec {
             let start = Instant::now();
             let (body, message_id) = run.request(step, &url);
             let mut o = StepOutcome::new(index, step);
-            let body_sent = body.clone();
-            o.result = self.step(step, body.into_bytes(), &mut o);
+            o.result = self.step(step, body.as_bytes(), &mut o);
             o.elapsed = start.elapsed();
             let stop = !matches!(
                 o.result,
@@ -181,12 +177,15 @@ impl Exec {
             if let StepResult::Answered(answers) = &o.result
                 && let Some(a) = answers.first()
             {
-                opened.note(&a.plain, &body_sent, a.raw.status);
+                opened.note(&a.plain, &body, a.raw.status);
                 let resp = Response {
                     status: a.raw.status,
                     headers: a.raw.headers.clone(),
-                    body: bytes::Bytes::from(a.plain.clone()),
-                    sealed: a.unseal_error.is_none() && a.plain != a.raw.body,
+                    body: a.plain.clone(),
+                    sealed: a
+                        .raw
+                        .header("Content-Type")
+                        .is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/")),
                     elapsed: o.elapsed,
                     keep_alive: !a.raw.closes,
                 };
@@ -204,7 +203,7 @@ impl Exec {
     fn step(
         &mut self,
         step: &crate::scenario::Step,
-        body: Vec<u8>,
+        body: &[u8],
         o: &mut StepOutcome,
     ) -> StepResult {
         let unauthenticated = step.request_headers.iter().any(|(n, v)| {
@@ -229,13 +228,12 @@ impl Exec {
                 return stop;
             }
         }
-        let plain = apply_bytes(&body, wire);
+        let plain = apply_bytes(body, wire);
         o.applied.extend(
             wire.iter()
                 .filter(|m| m.layer() == super::mutation::Layer::Bytes)
                 .cloned(),
         );
-        o.sent = String::from_utf8_lossy(&plain[..plain.len().min(SENT_SHOWN)]).into_owned();
         let wait = requested_wait(&step.request_tree).min(self.target.max_wait);
         let deadline = Instant::now() + self.target.timeout + wait;
         let Some(live) = self.live.as_mut() else {
@@ -243,7 +241,7 @@ impl Exec {
         };
         // The body: sealed on NTLM over HTTP unless the step sends it in the clear.
         let mut content_type = SOAP_UTF8.to_owned();
-        let mut wire_body = plain.clone();
+        let mut sealed_body = None;
         let seal = !unauthenticated && live.session.is_some() && self.target.seals();
         if seal && wire.contains(&Mutation::SealOff) {
             o.applied.push(Mutation::SealOff);
@@ -254,7 +252,7 @@ impl Exec {
                 .flatten();
             if let Some((b, t)) = replay {
                 o.applied.push(Mutation::SealReplay);
-                wire_body = b;
+                sealed_body = Some(b);
                 content_type = t;
             } else {
                 if wire.contains(&Mutation::SealSkipSequence) {
@@ -284,10 +282,11 @@ impl Exec {
                         _ => {}
                     }
                 }
-                wire_body = sealed.encode();
+                sealed_body = Some(sealed.encode());
                 content_type = sealed.content_type();
             }
         }
+        let wire_body = sealed_body.unwrap_or(plain);
         let mut headers: Vec<(String, String)> = step.request_headers.clone();
         if !unauthenticated && self.target.client.auth == AuthMethod::Basic {
             if wire.contains(&Mutation::NoAuth) {
@@ -539,47 +538,28 @@ impl Exec {
     /// Deletes the shells and releases the enumerations a case left open, on a connection of
     /// its own, so that quotas (MaxShellsPerUser) do not fill up run after run.
     fn clean_up(&mut self, opened: &Opened, url: &str) {
-        if opened.is_empty() {
-            return;
-        }
-        let mut requests = Vec::new();
-        for id in &opened.shells {
-            requests.push(cleanup_envelope(
-                url,
-                ns::CMD_SHELL_URI,
-                ns::action::DELETE,
-                Some(id),
-                "",
-            ));
-        }
-        for (uri, ctx) in &opened.contexts {
-            let body = format!(
-                "<n:Release><n:EnumerationContext>{}</n:EnumerationContext></n:Release>",
-                xml_text(ctx)
+        use crate::envelope::{Body, Envelope, Header, HeaderBlock, Release, SelectorSet};
+        let shells = opened.shells.iter().map(|id| {
+            let h = Header::request(url, ns::action::DELETE, ns::CMD_SHELL_URI).with(
+                HeaderBlock::SelectorSet(SelectorSet::of(&[("ShellId", id.as_str())])),
             );
-            requests.push(cleanup_envelope(url, uri, ns::action::RELEASE, None, &body));
-        }
-        let steps: Vec<crate::scenario::Step> = requests
-            .into_iter()
-            .filter_map(|r| cleanup_step(&r))
-            .collect();
-        if steps.is_empty() {
-            return;
-        }
-        let s = Scenario {
-            name: "clean-up".into(),
-            meta: Default::default(),
-            namespaces: Vec::new(),
-            rules: Default::default(),
-            steps,
-            file: None,
-        };
-        let run = Run::new(&s);
-        for step in &s.steps {
-            let (body, _) = run.request(step, url);
-            let mut o = StepOutcome::new(0, step);
+            Envelope::new(h, Body::Empty)
+        });
+        // Responses do not name their ResourceURI; the sample collection is what enumerates.
+        let contexts = opened.contexts.iter().map(|c| {
+            Envelope::new(
+                Header::request(url, ns::action::RELEASE, crate::server::PROCESS_URI),
+                Body::Release(Release { context: c.clone() }),
+            )
+        });
+        for env in shells.chain(contexts) {
+            let text = crate::write(&env, crate::PrefixStyle::Windows);
+            let Some(step) = cleanup_step(&text) else {
+                continue;
+            };
+            let mut o = StepOutcome::new(0, &step);
             if !matches!(
-                self.step(step, body.into_bytes(), &mut o),
+                self.step(&step, text.as_bytes(), &mut o),
                 StepResult::Answered(_)
             ) {
                 break;
@@ -613,7 +593,7 @@ fn tampered(
 #[derive(Default)]
 struct Opened {
     shells: Vec<String>,
-    contexts: Vec<(String, String)>,
+    contexts: Vec<String>,
 }
 
 impl Opened {
@@ -659,11 +639,10 @@ impl Opened {
             if let Some(er) = b.find(ns::ENUMERATION, r.0)
                 && let Some(ctx) = er.find(ns::ENUMERATION, "EnumerationContext")
             {
-                let uri = header_resource(&tree).unwrap_or_default();
                 let ctx = ctx.text().trim().to_owned();
-                self.contexts.retain(|(_, c)| *c != ctx);
+                self.contexts.retain(|c| *c != ctx);
                 if !ctx.is_empty() && er.find(ns::ENUMERATION, "EndOfSequence").is_none() {
-                    self.contexts.push((uri, ctx));
+                    self.contexts.push(ctx);
                 }
             }
         }
@@ -693,52 +672,15 @@ impl Opened {
                 .and_then(|b| b.elements().next())
                 .and_then(|r| r.find(ns::ENUMERATION, "EnumerationContext"))
                 .map(|c| c.text().trim().to_owned());
-            self.contexts.retain(|(_, c)| Some(c) != ctx.as_ref());
+            self.contexts.retain(|c| Some(c) != ctx.as_ref());
         }
     }
-}
-
-fn header_resource(_tree: &crate::xml::Element) -> Option<String> {
-    // Responses do not carry the ResourceURI; the sample collection is what enumerates here.
-    Some(crate::server::PROCESS_URI.to_owned())
 }
 
 fn descendants(e: &crate::xml::Element) -> Box<dyn Iterator<Item = &crate::xml::Element> + '_> {
     Box::new(
         e.elements()
             .flat_map(|c| std::iter::once(c).chain(descendants(c))),
-    )
-}
-
-fn cleanup_envelope(
-    url: &str,
-    resource: &str,
-    action: &str,
-    shell: Option<&str>,
-    body: &str,
-) -> String {
-    let selector = shell
-        .map(|id| {
-            format!(
-                "<w:SelectorSet><w:Selector Name=\"ShellId\">{}</w:Selector></w:SelectorSet>",
-                xml_text(id)
-            )
-        })
-        .unwrap_or_default();
-    format!(
-        "<s:Envelope xmlns:s=\"{}\" xmlns:a=\"{}\" xmlns:w=\"{}\" xmlns:n=\"{}\"><s:Header>\
-         <a:To>{}</a:To><w:ResourceURI s:mustUnderstand=\"true\">{}</w:ResourceURI>\
-         <a:ReplyTo><a:Address s:mustUnderstand=\"true\">{}</a:Address></a:ReplyTo>\
-         <a:Action s:mustUnderstand=\"true\">{}</a:Action><a:MessageID>uuid:00000000-0000-0000-0000-000000000000</a:MessageID>\
-         <w:OperationTimeout>PT5S</w:OperationTimeout>{selector}</s:Header><s:Body>{body}</s:Body></s:Envelope>",
-        ns::SOAP,
-        ns::ADDRESSING,
-        ns::WSMAN,
-        ns::ENUMERATION,
-        xml_text(url),
-        xml_text(resource),
-        ns::ANONYMOUS,
-        action,
     )
 }
 
@@ -758,13 +700,6 @@ fn cleanup_step(request: &str) -> Option<crate::scenario::Step> {
         wire: Vec::new(),
     })
 }
-
-fn xml_text(s: &str) -> String {
-    quick_xml::escape::escape(s).into_owned()
-}
-
-/// Bytes of a request body shown in reports.
-const SENT_SHOWN: usize = 4096;
 
 /// The Authorization value for Basic, damaged as asked.
 fn basic_value(o: &ClientOptions, wire: &[Mutation], applied: &mut Vec<Mutation>) -> String {
@@ -868,7 +803,7 @@ fn sent_content_type<'a>(content_type: &'a str, http: &[&'a Mutation]) -> &'a st
         .unwrap_or(content_type)
 }
 
-fn unseal(session: Option<&mut Session>, raw: &RawResponse) -> (Vec<u8>, Option<String>) {
+fn unseal(session: Option<&mut Session>, raw: &RawResponse) -> (bytes::Bytes, Option<String>) {
     let ctype = raw.header("Content-Type").unwrap_or("");
     if !ctype.to_ascii_lowercase().starts_with("multipart/") {
         return (raw.body.clone(), None);
@@ -883,7 +818,7 @@ fn unseal(session: Option<&mut Session>, raw: &RawResponse) -> (Vec<u8>, Option<
         .map_err(|e| e.to_string())
         .and_then(|(b, _)| unseal_ntlm(session, &b).map_err(|e| e.to_string()))
     {
-        Ok(p) => (p, None),
+        Ok(p) => (bytes::Bytes::from(p), None),
         Err(e) => (raw.body.clone(), Some(e)),
     }
 }

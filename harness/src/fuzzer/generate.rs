@@ -528,7 +528,6 @@ fn path_to(e: &Element, n: usize) -> Option<Vec<usize>> {
 /// One wire mutation of a layer.
 fn wire(rng: &mut Rng, layer: Layer, auth: AuthMethod, len: usize) -> Mutation {
     let len = len.max(1);
-    let flip = |rng: &mut Rng| (rng.u8(1..=255),);
     match layer {
         Layer::Bytes => match rng.u8(..9) {
             0 => Mutation::Doctype,
@@ -600,7 +599,7 @@ fn wire(rng: &mut Rng, layer: Layer, auth: AuthMethod, len: usize) -> Mutation {
         },
         Layer::Seal => match rng.u8(..5) {
             0 => Mutation::SealOff,
-            1 => Mutation::SealFlip(rng.usize(..len + 16), flip(rng).0),
+            1 => Mutation::SealFlip(rng.usize(..len + 16), rng.u8(1..=255)),
             2 => Mutation::SealSkipSequence,
             3 => Mutation::SealReplay,
             _ => Mutation::SealLength(if rng.bool() { -1 } else { rng.i64(1..=64) }),

@@ -83,10 +83,7 @@ fn judge_step(o: &StepOutcome) -> Option<(Bucket, String)> {
     match &o.result {
         StepResult::Connect(e) => Some((Bucket::Crash, format!("no connection: {e}"))),
         // A write fails when the server closed first: the probe decides whether it is down.
-        StepResult::Send(e) if o.framing_broken => {
-            let _ = e;
-            None
-        }
+        StepResult::Send(_) if o.framing_broken => None,
         StepResult::Send(e) => Some((
             Bucket::MalformedResponse,
             format!("the request could not be sent: {e}"),

@@ -75,7 +75,7 @@ pub struct RawResponse {
     /// Headers in order.
     pub headers: Vec<(String, String)>,
     /// The body, de-chunked.
-    pub body: Vec<u8>,
+    pub body: bytes::Bytes,
     /// The server said it closes the connection (or delimited the body by closing).
     pub closes: bool,
 }
@@ -321,7 +321,7 @@ impl RawConn {
         Ok(RawResponse {
             status,
             headers,
-            body,
+            body: body.into(),
             closes,
         })
     }
@@ -456,14 +456,11 @@ mod tests {
         let r =
             read(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")
                 .unwrap();
-        assert_eq!(
-            (r.status, r.body.as_slice(), r.closes),
-            (200, &b"abc"[..], false)
-        );
+        assert_eq!((r.status, &r.body[..], r.closes), (200, &b"abc"[..], false));
         let r = read(b"HTTP/1.1 500 X\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1;x=y\r\nc\r\n0\r\n\r\n").unwrap();
-        assert_eq!(r.body, b"abc");
+        assert_eq!(&r.body[..], b"abc");
         let r = read(b"HTTP/1.1 200 OK\r\n\r\nto the end").unwrap();
-        assert_eq!((r.body.as_slice(), r.closes), (&b"to the end"[..], true));
+        assert_eq!((&r.body[..], r.closes), (&b"to the end"[..], true));
     }
 
     #[test]

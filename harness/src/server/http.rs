@@ -290,7 +290,7 @@ async fn handle_inner(
     let content_type = header(CONTENT_TYPE.as_str()).unwrap_or_default();
     let unauthenticated_identify =
         header("WSMANIDENTIFY").is_some_and(|v| v.eq_ignore_ascii_case("unauthenticated"));
-    let body = match read_body(req.into_body(), limit).await {
+    let body = match read_body(req.into_body(), limit, declared.unwrap_or(0)).await {
         Ok(b) => b,
         Err(rest) => return Ok(too_large(rest).await),
     };
@@ -412,9 +412,10 @@ async fn handle_inner(
     ))
 }
 
-/// The whole body, or (past `limit`) the part not read yet.
-async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, Incoming> {
-    let mut buf = bytes::BytesMut::new();
+/// The whole body, or (past `limit`) the part not read yet. `declared` (Content-Length, already
+/// checked against `limit`) sizes the buffer once.
+async fn read_body(mut body: Incoming, limit: usize, declared: usize) -> Result<Bytes, Incoming> {
+    let mut buf = bytes::BytesMut::with_capacity(declared.min(limit));
     while let Some(frame) = body.frame().await {
         // A broken body is refused like an oversized one; the client is gone anyway.
         let Ok(frame) = frame else {
