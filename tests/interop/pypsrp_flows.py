@@ -1,6 +1,7 @@
 """pypsrp against a wsman-harness server: WinRS processes over Negotiate with encryption.
 
-Usage: pypsrp_flows.py HOST PORT USER PASSWORD
+Usage: pypsrp_flows.py HOST PORT USER PASSWORD [AUTH]
+AUTH is pypsrp's: negotiate (the default), ntlm or kerberos.
 """
 import sys
 
@@ -8,8 +9,10 @@ from pypsrp.shell import Process, SignalCode, WinRS
 from pypsrp.wsman import WSMan
 
 host, port, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+auth = sys.argv[5] if len(sys.argv) > 5 else "negotiate"
+print(f"pypsrp auth={auth}")
 wsman = WSMan(host, port=port, username=user, password=password, ssl=False,
-              auth="negotiate", encryption="auto", path="wsman")
+              auth=auth, encryption="auto", path="wsman")
 with wsman, WinRS(wsman) as shell:
     body = wsman.get("http://schemas.microsoft.com/wbem/wsman/1/config")
     ns = "{http://schemas.microsoft.com/wbem/wsman/1/config}"

@@ -1,7 +1,9 @@
-//! Sealing and unsealing whole WS-Man bodies with an NTLM session (MS-WSMV 2.2.9.1.2.1): the
-//! security header is the 16-byte NTLM signature, `Length=` the plaintext length.
+//! Sealing and unsealing whole WS-Man bodies (MS-WSMV 2.2.9.1.2.1) with an NTLM session (the
+//! security header is the 16-byte NTLM signature) or a Kerberos context (the wrap token
+//! header); `Length=` is the plaintext length.
 
 use super::encrypted_body::{Block, EncryptedBody, Protocol};
+use super::kerberos::{Context, KerberosError};
 use super::ntlm::{SIGNATURE_LEN, Session, UnsealError};
 
 /// The content type of a plain WS-Man body, as clients declare it in `OriginalContent`.
@@ -58,6 +60,47 @@ pub fn unseal_ntlm(session: &mut Session, body: &EncryptedBody) -> Result<Vec<u8
         let mut data = b.ciphertext.clone();
         session.unseal(&mut data, &b.header)?;
         out.extend_from_slice(&data);
+    }
+    Ok(out)
+}
+
+/// Seals a plaintext body with a Kerberos context (MS-WSMV 2.2.9.1.1.2.2): the security header
+/// is the RFC 4121 wrap token header. `Length=` is the plaintext length (the spec's reading;
+/// AES enctypes have no padding, so pywinrm's and pypsrp's readings agree there).
+pub fn seal_kerberos(
+    ctx: &mut Context,
+    plaintext: &[u8],
+    original_type: &str,
+    protocol: Protocol,
+) -> Result<EncryptedBody, KerberosError> {
+    let w = ctx.wrap_winrm(plaintext)?;
+    Ok(EncryptedBody {
+        protocol,
+        multi: false,
+        blocks: vec![Block {
+            original_type: original_type.to_owned(),
+            length: plaintext.len(),
+            header: w.header,
+            ciphertext: w.data,
+        }],
+    })
+}
+
+/// Unseals every block in order; each block's plaintext must be exactly `Length=` bytes.
+pub fn unseal_kerberos(ctx: &mut Context, body: &EncryptedBody) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    for b in &body.blocks {
+        let plain = ctx
+            .unwrap_winrm(&b.header, &b.ciphertext)
+            .map_err(|e| e.to_string())?;
+        if plain.len() != b.length {
+            return Err(SecurityError::LengthMismatch {
+                declared: b.length,
+                actual: plain.len(),
+            }
+            .to_string());
+        }
+        out.extend_from_slice(&plain);
     }
     Ok(out)
 }

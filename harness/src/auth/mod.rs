@@ -7,6 +7,7 @@
 pub mod codec;
 pub mod encrypted_body;
 pub mod header;
+pub mod kerberos;
 pub mod message_security;
 pub mod ntlm;
 pub mod spnego;

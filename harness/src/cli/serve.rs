@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// PEM private key for `--cert`.
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<std::path::PathBuf>,
+    /// Keytab holding the service keys (`HTTP/host`, `WSMAN/host`) for Kerberos; without it
+    /// (or `KRB5_KTNAME`) the server offers no Kerberos. Principals map to `--user` names.
+    #[arg(long, value_name = "FILE")]
+    pub keytab: Option<std::path::PathBuf>,
     /// An account, `NAME:PASSWORD` (repeatable). Only the NT hash is kept.
     #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
     pub users: Vec<UserArg>,
@@ -78,6 +82,19 @@ pub fn config(args: &ServeArgs) -> Result<ServerConfig, String> {
     config.users = args.users.iter().map(|u| u.0.clone()).collect();
     config.store = args.config.clone();
     config.collection_size = args.items;
+    config.keytab = args.keytab.clone().or_else(|| {
+        // The library's own variable, as `FILE:path` or a bare path.
+        let v = std::env::var("KRB5_KTNAME").ok()?;
+        Some(v.strip_prefix("FILE:").unwrap_or(&v).into())
+    });
+    if let Some(kt) = &config.keytab {
+        if !kt.is_file() {
+            return Err(format!("--keytab {}: no such file", kt.display()));
+        }
+        // Fail at start, not at the first client: the library and the keys must be usable.
+        crate::auth::kerberos::Acceptor::new(Some(kt))
+            .map_err(|e| format!("--keytab {}: {e}", kt.display()))?;
+    }
     for d in &args.deviate {
         config.deviations.push(crate::server::Deviation::parse(d)?);
     }

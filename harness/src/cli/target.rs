@@ -29,6 +29,9 @@ pub struct TargetArgs {
     /// PEM file of trusted certificates for HTTPS.
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
+    /// Kerberos service name: `HTTP@host` or `HTTP/host@REALM` (default `HTTP@<target host>`).
+    #[arg(long, value_name = "NAME")]
+    pub spn: Option<String>,
 }
 
 /// Starts the embedded reference server, or says why it could not (exit code 3).
@@ -78,7 +81,8 @@ impl TargetArgs {
             None => {
                 let user = match (&self.user, self.auth) {
                     (Some(u), _) => u.clone(),
-                    (None, AuthMethod::None) => String::new(),
+                    // Kerberos without --user takes tickets from the credential cache (kinit).
+                    (None, AuthMethod::None | AuthMethod::Kerberos) => String::new(),
                     (None, _) => {
                         return Err(format!(
                             "--user is required with --target (password from ${})",
@@ -93,6 +97,7 @@ impl TargetArgs {
         o.auth = self.auth;
         o.insecure = self.insecure;
         o.ca = self.ca.clone();
+        o.spn = self.spn.clone();
         o.timeout = timeout;
         Ok(o)
     }

@@ -169,11 +169,7 @@ fn options(inv: &Invocation, verb: Verb) -> Result<ClientOptions, String> {
         }
         Auth::Basic => AuthMethod::Basic,
         Auth::Negotiate => AuthMethod::Negotiate,
-        Auth::Kerberos => {
-            return Err(
-                "-a:kerberos is not available yet; use -a:negotiate (NTLM) or -a:basic".into(),
-            );
-        }
+        Auth::Kerberos => AuthMethod::Kerberos,
     };
     if method == AuthMethod::Basic && !target.https && !inv.unencrypted {
         return Err(
@@ -182,20 +178,22 @@ fn options(inv: &Invocation, verb: Verb) -> Result<ClientOptions, String> {
                 .into(),
         );
     }
-    let (user, password) = if method == AuthMethod::None {
-        (String::new(), String::new())
-    } else {
-        let user = inv
-            .user
-            .clone()
-            .ok_or("-u:USER is needed (or -a:none for identify)")?;
-        let password = match &inv.password {
-            Some(p) => p.0.clone(),
-            None => std::env::var(PASSWORD_ENV)
-                .map_err(|_| format!("no password: set ${PASSWORD_ENV} or give -p:PASSWORD"))?,
+    let (user, password) =
+        if method == AuthMethod::None || (method == AuthMethod::Kerberos && inv.user.is_none()) {
+            // Kerberos without -u: tickets from the credential cache (kinit).
+            (String::new(), String::new())
+        } else {
+            let user = inv
+                .user
+                .clone()
+                .ok_or("-u:USER is needed (or -a:none for identify)")?;
+            let password = match &inv.password {
+                Some(p) => p.0.clone(),
+                None => std::env::var(PASSWORD_ENV)
+                    .map_err(|_| format!("no password: set ${PASSWORD_ENV} or give -p:PASSWORD"))?,
+            };
+            (user, password)
         };
-        (user, password)
-    };
     let mut o = ClientOptions::new(target, &user, &password);
     o.auth = method;
     o.insecure = inv.skip_ca;

@@ -19,9 +19,14 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 
 use crate::auth::encrypted_body::EncryptedBody;
+use crate::auth::encrypted_body::Protocol;
 use crate::auth::header::parse_challenges;
-use crate::auth::message_security::{SOAP_UTF8, seal_ntlm, unseal_ntlm};
+use crate::auth::kerberos;
+use crate::auth::message_security::{
+    SOAP_UTF8, seal_kerberos, seal_ntlm, unseal_kerberos, unseal_ntlm,
+};
 use crate::auth::ntlm::{Client as NtlmClient, ClientOptions as NtlmOptions, Credentials, Session};
+use crate::auth::spnego::{NegState, NegTokenInit, Oid, Token};
 use crate::envelope::Envelope;
 use crate::xml::ParseError;
 pub use wire::{Exchange, WireMessage};
@@ -38,7 +43,8 @@ pub enum AuthMethod {
     Negotiate,
     /// NTLM in the `Negotiate` scheme (same as `negotiate`; Kerberos is not offered).
     Ntlm,
-    /// Kerberos through SPNEGO (not implemented yet).
+    /// Kerberos wrapped in SPNEGO under `Negotiate`, as the Windows client sends it; tickets
+    /// for `user@REALM` with the password, or from the credential cache without one.
     Kerberos,
 }
 
@@ -166,6 +172,9 @@ pub struct ClientOptions {
     pub timeout: Duration,
     /// Largest response body read; beyond it the exchange fails without buffering the rest.
     pub max_response: usize,
+    /// Kerberos service name (`HTTP@host` or `HTTP/host@REALM`); `HTTP@<target host>` when
+    /// unset.
+    pub spn: Option<String>,
 }
 
 impl ClientOptions {
@@ -189,6 +198,7 @@ impl ClientOptions {
             ca: None,
             timeout: Duration::from_secs(30),
             max_response: 8 << 20,
+            spn: None,
         }
     }
 }
@@ -273,9 +283,25 @@ impl Response {
 /// Connection state beyond the socket.
 struct Live {
     conn: transport::Connection,
-    /// NTLM session keys once the connection is authenticated.
-    session: Option<Box<Session>>,
+    /// The security context once the connection is authenticated.
+    security: Option<Security>,
     authenticated: bool,
+}
+
+/// What seals and unseals bodies on an authenticated connection.
+enum Security {
+    Ntlm(Box<Session>),
+    Kerberos(Box<kerberos::Context>),
+}
+
+impl Security {
+    fn seal(&mut self, plain: &[u8], original_type: &str) -> Result<EncryptedBody, ClientError> {
+        match self {
+            Security::Ntlm(s) => Ok(seal_ntlm(s, plain, original_type)),
+            Security::Kerberos(c) => seal_kerberos(c, plain, original_type, Protocol::Spnego)
+                .map_err(|e| ClientError::Auth(e.to_string())),
+        }
+    }
 }
 
 /// A blocking WS-Man client; see the module documentation.
@@ -291,11 +317,6 @@ pub struct Client {
 impl Client {
     /// A client; nothing is sent until the first request.
     pub fn new(opts: ClientOptions) -> Result<Self, ClientError> {
-        if opts.auth == AuthMethod::Kerberos {
-            return Err(ClientError::Auth(
-                "Kerberos is not implemented yet; use --auth negotiate (NTLM) or basic".into(),
-            ));
-        }
         let tls = opts.tls()?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -333,7 +354,7 @@ impl Client {
         }
         let seal = req.encrypt
             && !self.opts.target.https
-            && self.live.as_ref().is_some_and(|l| l.session.is_some());
+            && self.live.as_ref().is_some_and(|l| l.security.is_some());
         let mut headers = req.headers.clone();
         if req.authenticate && matches!(self.opts.auth, AuthMethod::Basic) {
             let token = B64.encode(format!("{}:{}", self.opts.user, self.opts.password.0));
@@ -341,8 +362,8 @@ impl Client {
         }
         let (wire_body, content_type) = if seal && !req.body.is_empty() {
             let live = self.live.as_mut().expect("connected");
-            let session = live.session.as_mut().expect("sealing needs a session");
-            let sealed = seal_ntlm(session, &req.body, &req.content_type);
+            let security = live.security.as_mut().expect("sealing needs a context");
+            let sealed = security.seal(&req.body, &req.content_type)?;
             (sealed.encode(), sealed.content_type())
         } else {
             (req.body.clone(), req.content_type.clone())
@@ -375,7 +396,7 @@ impl Client {
             .block_on(async { transport::connect(&target, tls.as_ref(), timeout).await })?;
         self.live = Some(Live {
             conn,
-            session: None,
+            security: None,
             authenticated: false,
         });
         Ok(())
@@ -385,15 +406,75 @@ impl Client {
         if let Some(l) = &self.live
             && !l.conn.sender.is_closed()
             && (l.authenticated
-                || !matches!(self.opts.auth, AuthMethod::Negotiate | AuthMethod::Ntlm))
+                || !matches!(
+                    self.opts.auth,
+                    AuthMethod::Negotiate | AuthMethod::Ntlm | AuthMethod::Kerberos
+                ))
         {
             return Ok(());
         }
         self.reconnect(timeout)?;
         match self.opts.auth {
             AuthMethod::Negotiate | AuthMethod::Ntlm => self.ntlm_handshake(timeout),
+            AuthMethod::Kerberos => self.kerberos_handshake(timeout),
             _ => Ok(()),
         }
+    }
+
+    /// Kerberos in SPNEGO: NegTokenInit with the AP-REQ on an empty POST → 200 whose
+    /// `WWW-Authenticate` carries the AP-REP (mutual authentication), fed back to the context.
+    fn kerberos_handshake(&mut self, timeout: Duration) -> Result<(), ClientError> {
+        let auth = |e: kerberos::KerberosError| ClientError::Auth(e.to_string());
+        let creds = kerberos::ClientCredentials {
+            principal: Some(self.opts.user.clone()).filter(|u| !u.is_empty()),
+            password: Some(self.opts.password.0.clone()).filter(|p| !p.is_empty()),
+        };
+        let spn = self
+            .opts
+            .spn
+            .clone()
+            .unwrap_or_else(|| format!("HTTP@{}", self.opts.target.host));
+        let binding = self.live.as_ref().and_then(|l| l.conn.binding_data.clone());
+        let mut init = kerberos::Initiator::new(&spn, &creds, binding).map_err(auth)?;
+        let ap_req = init.step(None).map_err(auth)?.token;
+        let token = Token::Init(NegTokenInit {
+            mech_types: vec![Oid::kerberos()],
+            req_flags: None,
+            mech_token: Some(ap_req),
+            mech_list_mic: None,
+        })
+        .encode();
+        let done = self.handshake_step(&token, timeout)?;
+        if done.status == 401 {
+            return Err(ClientError::Auth(format!(
+                "the server refused the Kerberos ticket of {:?} for {spn}",
+                self.opts.user
+            )));
+        }
+        let reply = done
+            .headers_named("WWW-Authenticate")
+            .filter_map(|v| parse_challenges(v).ok())
+            .flatten()
+            .find(|c| c.is("Negotiate") && c.token.is_some())
+            .and_then(|c| c.token_bytes())
+            .and_then(Result::ok)
+            .ok_or_else(|| {
+                ClientError::Auth("the server sent no mutual-authentication token".into())
+            })?;
+        let ap_rep = match Token::decode(&reply) {
+            Ok(Token::Resp(r)) if r.neg_state == Some(NegState::REJECT) => {
+                return Err(ClientError::Auth("the server rejected Kerberos".into()));
+            }
+            Ok(Token::Resp(r)) => r.response_token.unwrap_or_default(),
+            _ => reply,
+        };
+        init.step(Some(&ap_rep)).map_err(auth)?;
+        let live = self.live.as_mut().expect("connected");
+        live.security = Some(Security::Kerberos(Box::new(
+            init.into_context().map_err(auth)?,
+        )));
+        live.authenticated = true;
+        Ok(())
     }
 
     /// NTLM in `Negotiate`, with empty bodies as pywinrm and the Windows client do when they
@@ -412,7 +493,7 @@ impl Client {
             )));
         }
         let live = self.live.as_mut().expect("connected");
-        live.session = Some(Box::new(established.session));
+        live.security = Some(Security::Ntlm(Box::new(established.session)));
         live.authenticated = true;
         Ok(())
     }
@@ -558,8 +639,15 @@ impl Client {
         );
         let sealed_resp = ctype.to_ascii_lowercase().starts_with("multipart/");
         let unsealed = if sealed_resp {
-            let session = self.live.as_mut().and_then(|l| l.session.as_deref_mut());
-            unseal_body(session, &ctype, &bytes)
+            match self.live.as_mut().and_then(|l| l.security.as_mut()) {
+                Some(Security::Kerberos(ctx)) => EncryptedBody::decode(&ctype, &bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|(b, _)| unseal_kerberos(ctx, &b))
+                    .map(Bytes::from)
+                    .map_err(ClientError::Unseal),
+                Some(Security::Ntlm(session)) => unseal_body(Some(session), &ctype, &bytes),
+                None => unseal_body(None, &ctype, &bytes),
+            }
         } else {
             Ok(bytes.clone())
         };

@@ -20,6 +20,8 @@ pub struct Connection {
     pub sender: SendRequest<Full<Bytes>>,
     /// tls-server-end-point channel bindings (MD5 of the structure), on HTTPS.
     pub bindings: Option<[u8; 16]>,
+    /// The same binding's application data, for GSS-API (Kerberos).
+    pub binding_data: Option<Vec<u8>>,
 }
 
 /// Opens a connection to the target within `timeout`.
@@ -47,18 +49,21 @@ pub async fn connect(
             .await
             .map_err(|_| ClientError::Tls(format!("{addr}: no TLS handshake within {timeout:?}")))?
             .map_err(|e| ClientError::Tls(format!("{addr}: {e}")))?;
-            let bindings = stream
+            let binding = stream
                 .get_ref()
                 .1
                 .peer_certificates()
                 .and_then(|c| c.first())
-                .map(|c| crate::server::tls::channel_bindings(c));
-            handshake(stream, bindings).await
+                .map(|c| crate::server::tls::TlsBinding::of(c));
+            handshake(stream, binding).await
         }
     }
 }
 
-async fn handshake<S>(stream: S, bindings: Option<[u8; 16]>) -> Result<Connection, ClientError>
+async fn handshake<S>(
+    stream: S,
+    binding: Option<crate::server::tls::TlsBinding>,
+) -> Result<Connection, ClientError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
@@ -69,7 +74,11 @@ where
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    Ok(Connection { sender, bindings })
+    Ok(Connection {
+        sender,
+        bindings: binding.as_ref().map(|b| b.md5),
+        binding_data: binding.map(|b| b.application_data),
+    })
 }
 
 /// The TLS client configuration: the given roots, or (with `insecure`) any certificate, as

@@ -1,12 +1,20 @@
-//! Per-connection HTTP authentication (MS-WSMV 2.2.9.1, 3.1.4.1.28): Basic, and NTLM under the
-//! `Negotiate` (raw or SPNEGO-wrapped token) or bare `NTLM` schemes. NTLM authenticates the
-//! connection, so later requests on it need no Authorization header, as with HTTP.sys.
+//! Per-connection HTTP authentication (MS-WSMV 2.2.9.1, 3.1.4.1.28): Basic; NTLM under the
+//! `Negotiate` (raw or SPNEGO-wrapped token) or bare `NTLM` schemes; Kerberos under `Negotiate`
+//! (raw or SPNEGO-wrapped) or `Kerberos`, when the server has a keytab. NTLM and Kerberos
+//! authenticate the connection, so later requests on it need no Authorization header, as with
+//! HTTP.sys.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use super::ServerConfig;
+use super::tls::TlsBinding;
+use crate::auth::encrypted_body::{EncryptedBody, Protocol};
 use crate::auth::header::{AuthValue, parse_credentials};
+use crate::auth::kerberos::{self, Acceptor};
+use crate::auth::message_security::{
+    SOAP_UTF8, seal_kerberos, seal_ntlm, unseal_kerberos, unseal_ntlm,
+};
 use crate::auth::ntlm::{
     AwaitingAuthenticate, CbtPolicy, Server, ServerOptions, Session, crypto::nt_hash,
 };
@@ -40,6 +48,13 @@ pub enum ConnAuth {
         /// The keys.
         session: Box<Session>,
     },
+    /// Authenticated by Kerberos: the GSS context seals and unseals bodies.
+    Kerberos {
+        /// The user (the client principal's name without the realm).
+        user: String,
+        /// The context.
+        context: Box<kerberos::Context>,
+    },
 }
 
 /// What the HTTP layer should do.
@@ -62,6 +77,9 @@ impl ConnAuth {
         if config.negotiate() {
             v.push("Negotiate".to_owned());
         }
+        if config.kerberos() {
+            v.push("Kerberos".to_owned());
+        }
         if config.basic() || config.deviates(super::Deviation::AcceptBasic) {
             v.push("Basic realm=\"WSMAN\"".to_owned());
         }
@@ -74,16 +92,18 @@ impl ConnAuth {
         &mut self,
         authorization: Option<&str>,
         config: &ServerConfig,
-        tls_bindings: Option<[u8; 16]>,
+        tls_bindings: Option<&TlsBinding>,
     ) -> Decision {
         let https = tls_bindings.is_some();
         let deny = || Decision::Unauthorized(Self::offers(config));
         let Some(value) = authorization else {
             return match self {
-                ConnAuth::Ntlm { user, .. } => Decision::Authenticated {
-                    user: user.clone(),
-                    final_token: None,
-                },
+                ConnAuth::Ntlm { user, .. } | ConnAuth::Kerberos { user, .. } => {
+                    Decision::Authenticated {
+                        user: user.clone(),
+                        final_token: None,
+                    }
+                }
                 _ if config.deviates(super::Deviation::AllowAnonymous) => Decision::Authenticated {
                     user: "anonymous".into(),
                     final_token: None,
@@ -97,8 +117,26 @@ impl ConnAuth {
         if creds.is("Basic") && (config.basic() || config.deviates(super::Deviation::AcceptBasic)) {
             return self.basic(&creds, config, https).unwrap_or_else(deny);
         }
+        if creds.is("Kerberos") && config.kerberos() {
+            return self
+                .kerberos(&creds, config, tls_bindings)
+                .unwrap_or_else(deny);
+        }
+        if creds.is("Negotiate") && config.negotiate() && config.kerberos() {
+            let is_kerberos = creds.token_bytes().and_then(Result::ok).is_some_and(|t| {
+                is_krb5_token(&t)
+                    || Token::decode(&t).is_ok_and(|t| t.mech_token().is_some_and(is_krb5_token))
+            });
+            if is_kerberos {
+                return self
+                    .kerberos(&creds, config, tls_bindings)
+                    .unwrap_or_else(deny);
+            }
+        }
         if (creds.is("Negotiate") || creds.is("NTLM")) && config.negotiate() {
-            return self.ntlm(&creds, config, tls_bindings).unwrap_or_else(deny);
+            return self
+                .ntlm(&creds, config, tls_bindings.map(|b| b.md5))
+                .unwrap_or_else(deny);
         }
         deny()
     }
@@ -138,11 +176,7 @@ impl ConnAuth {
         let msg_type = inner.get(8).copied()?;
         match (msg_type, std::mem::take(self)) {
             (1, _) => {
-                let cbt = match config.model.get("Service/Auth/CbtHardeningLevel") {
-                    Some("None") => CbtPolicy::None,
-                    Some("Strict") => CbtPolicy::Strict,
-                    _ => CbtPolicy::Relaxed,
-                };
+                let cbt = cbt_policy(config);
                 let opts = ServerOptions {
                     computer: config.machine.clone(),
                     domain: config.machine.clone(),
@@ -229,13 +263,145 @@ impl ConnAuth {
         }
     }
 
-    /// The session of an NTLM-authenticated connection.
-    pub fn session(&mut self) -> Option<&mut Session> {
+    /// One Kerberos leg: the AP-REQ (raw, or as the SPNEGO mechToken) is accepted against the
+    /// keytab; the AP-REP goes back in the 200's `WWW-Authenticate`, wrapped as it came.
+    fn kerberos(
+        &mut self,
+        creds: &AuthValue,
+        config: &ServerConfig,
+        tls_bindings: Option<&TlsBinding>,
+    ) -> Option<Decision> {
+        let token = creds.token_bytes()?.ok()?;
+        let (ap_req, spnego_mech) = if is_krb5_token(&token) {
+            (token, None)
+        } else {
+            let Token::Init(init) = Token::decode(&token).ok()? else {
+                return None;
+            };
+            // Answer with the Kerberos OID the client listed (Windows lists Microsoft's first).
+            let mech = init
+                .mech_types
+                .iter()
+                .find(|m| **m == Oid::kerberos() || **m == Oid::ms_kerberos())
+                .cloned()
+                .unwrap_or_else(Oid::kerberos);
+            (init.mech_token?, Some(mech))
+        };
+        let acceptor = match Acceptor::new(config.keytab.as_deref()) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!("Kerberos refused: {e}");
+                return None;
+            }
+        };
+        // Channel binding per CbtHardeningLevel (HTTPS only): GSS-API refuses a ticket whose
+        // binding differs; Strict also refuses one that carries none.
+        let policy = cbt_policy(config);
+        let bindings = tls_bindings
+            .filter(|_| policy != CbtPolicy::None)
+            .map(|b| b.application_data.as_slice());
+        let (accepted, context) = match acceptor.accept(&ap_req, bindings) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!("Kerberos refused: {e}");
+                return None;
+            }
+        };
+        if bindings.is_some() && policy == CbtPolicy::Strict && !accepted.channel_bound {
+            tracing::warn!("Kerberos refused: no channel binding (CbtHardeningLevel=Strict)");
+            return None;
+        }
+        let principal = accepted.client.unwrap_or_default();
+        let user = principal.split('@').next().unwrap_or_default().to_owned();
+        if config.lookup(&user).is_none() {
+            tracing::warn!(user, "Kerberos principal is not a user of this server");
+            return None;
+        }
+        let reply = match spnego_mech {
+            None => accepted.token,
+            Some(mech) => Token::Resp(NegTokenResp {
+                neg_state: Some(NegState::ACCEPT_COMPLETED),
+                supported_mech: Some(mech),
+                response_token: Some(accepted.token),
+                mech_list_mic: None,
+            })
+            .encode(),
+        };
+        *self = ConnAuth::Kerberos {
+            user: user.clone(),
+            context: Box::new(context),
+        };
+        Some(Decision::Authenticated {
+            user,
+            final_token: Some(format!("{} {}", creds.scheme, B64.encode(reply))),
+        })
+    }
+
+    /// The connection's security mechanism, for the request log.
+    pub fn mechanism(&self) -> &'static str {
         match self {
-            ConnAuth::Ntlm { session, .. } => Some(session),
+            ConnAuth::Anonymous => "none",
+            ConnAuth::Challenged { .. } => "ntlm-challenged",
+            ConnAuth::Ntlm { .. } => "ntlm",
+            ConnAuth::Kerberos { .. } => "kerberos",
+        }
+    }
+
+    /// Unseals an encrypted request body with the connection's security context.
+    pub fn unseal(&mut self, body: &EncryptedBody) -> Result<Vec<u8>, String> {
+        match self {
+            ConnAuth::Ntlm { session, .. } => unseal_ntlm(session, body).map_err(|e| e.to_string()),
+            ConnAuth::Kerberos { context, .. } => unseal_kerberos(context, body),
+            _ => Err("no security context on this connection".into()),
+        }
+    }
+
+    /// Seals a response body, labelled with the request's protocol (responses mirror it).
+    pub fn seal(&mut self, plain: &[u8], protocol: Protocol) -> Option<EncryptedBody> {
+        match self {
+            ConnAuth::Ntlm { session, .. } => {
+                let mut sealed = seal_ntlm(session, plain, SOAP_UTF8);
+                sealed.protocol = protocol;
+                Some(sealed)
+            }
+            ConnAuth::Kerberos { context, .. } => {
+                seal_kerberos(context, plain, SOAP_UTF8, protocol)
+                    .map_err(|e| tracing::warn!("cannot seal a response: {e}"))
+                    .ok()
+            }
             _ => None,
         }
     }
+}
+
+/// `Service/Auth/CbtHardeningLevel`.
+fn cbt_policy(config: &ServerConfig) -> CbtPolicy {
+    match config.model.get("Service/Auth/CbtHardeningLevel") {
+        Some("None") => CbtPolicy::None,
+        Some("Strict") => CbtPolicy::Strict,
+        _ => CbtPolicy::Relaxed,
+    }
+}
+
+/// A GSS initial context token for Kerberos 5: `0x60`, a DER length, then the krb5 OID.
+fn is_krb5_token(t: &[u8]) -> bool {
+    if t.first() != Some(&0x60) {
+        return false;
+    }
+    let skip = match t.get(1) {
+        Some(&n) if n < 0x80 => 2,
+        Some(&n) => 2 + usize::from(n & 0x7f),
+        None => return false,
+    };
+    let Some(rest) = t.get(skip..) else {
+        return false;
+    };
+    [Oid::kerberos(), Oid::ms_kerberos()].iter().any(|oid| {
+        rest.len() > 2 + oid.0.len()
+            && rest[0] == 0x06
+            && usize::from(rest[1]) == oid.0.len()
+            && rest[2..2 + oid.0.len()] == oid.0[..]
+    })
 }
 
 fn wrap_token(wrap: Wrap, token: &[u8], state: NegState) -> Vec<u8> {

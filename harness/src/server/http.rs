@@ -14,9 +14,10 @@ use tokio::net::TcpListener;
 
 use super::auth::{ConnAuth, Decision};
 use super::tls::Tls;
+use super::tls::TlsBinding;
 use super::{Deviation, RequestContext, Service};
 use crate::auth::encrypted_body::EncryptedBody;
-use crate::auth::message_security::{SOAP_UTF8, seal_ntlm, unseal_ntlm};
+use crate::auth::message_security::SOAP_UTF8;
 
 /// Room for multipart headers and signatures on top of MaxEnvelopeSizekb in an encrypted body.
 const ENCRYPTION_OVERHEAD: usize = 1024;
@@ -157,9 +158,9 @@ pub async fn serve(
         let tls = tls.clone();
         tokio::spawn(async move {
             let conn = Arc::new(Mutex::new(ConnAuth::default()));
-            let bindings = tls.as_ref().map(|t| t.bindings);
+            let bindings = tls.as_ref().map(|t| t.bindings.clone());
             let handler = hyper::service::service_fn(move |req| {
-                handle(req, svc.clone(), conn.clone(), bindings)
+                handle(req, svc.clone(), conn.clone(), bindings.clone())
             });
             let http = hyper::server::conn::http1::Builder::new();
             let _ = match tls {
@@ -188,7 +189,7 @@ async fn handle(
     req: Request<Incoming>,
     service: Arc<Service>,
     conn: Arc<Mutex<ConnAuth>>,
-    tls_bindings: Option<[u8; 16]>,
+    tls_bindings: Option<Arc<TlsBinding>>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     use hyper::body::Body as _;
     let start = std::time::Instant::now();
@@ -200,16 +201,18 @@ async fn handle(
         .unwrap_or("0")
         .to_owned();
     let config = service.config();
-    let mut response = handle_inner(req, service, config.clone(), conn, tls_bindings).await;
+    let mut response = handle_inner(req, service, config.clone(), conn.clone(), tls_bindings).await;
     if !config.deviations.is_empty()
         && let Ok(r) = &mut response
     {
         deviate_response(&config, r);
     }
     if let Ok(r) = &response {
+        let auth = conn.lock().map_or("?", |c| c.mechanism());
         tracing::info!(
             %method,
             path,
+            auth,
             status = r.status().as_u16(),
             bytes_in,
             bytes_out = r.body().size_hint().exact().unwrap_or(0),
@@ -248,7 +251,7 @@ async fn handle_inner(
     service: Arc<Service>,
     config: Arc<super::ServerConfig>,
     conn: Arc<Mutex<ConnAuth>>,
-    tls_bindings: Option<[u8; 16]>,
+    tls_bindings: Option<Arc<TlsBinding>>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     // Beyond MaxConnections requests in flight the service refuses more (MS-WSMV 3.1.4.1.19).
     let Some(_in_flight) = service.admit() else {
@@ -313,7 +316,7 @@ async fn handle_inner(
         ));
     }
     let decision = match conn.lock() {
-        Ok(mut c) => c.authorize(authorization.as_deref(), &config, tls_bindings),
+        Ok(mut c) => c.authorize(authorization.as_deref(), &config, tls_bindings.as_deref()),
         Err(_) => return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR)),
     };
     let (user, final_token) = match decision {
@@ -330,18 +333,19 @@ async fn handle_inner(
     };
     tracing::debug!(user, "authenticated");
     let encrypted = content_type.to_ascii_lowercase().starts_with("multipart/");
+    let mut sealed_with = None;
     let plain = if encrypted {
         let Ok(mut c) = conn.lock() else {
             return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
         };
         let unsealed = EncryptedBody::decode(&content_type, &body)
             .map_err(|e| e.to_string())
-            .and_then(|(b, _)| match c.session() {
-                Some(s) => unseal_ntlm(s, &b).map_err(|e| e.to_string()),
-                None => Err("no security context on this connection".into()),
-            });
+            .and_then(|(b, _)| Ok((c.unseal(&b)?, b.protocol)));
         match unsealed {
-            Ok(p) => p,
+            Ok((p, protocol)) => {
+                sealed_with = Some(protocol);
+                p
+            }
             Err(e) => {
                 tracing::warn!("cannot decrypt a request: {e}");
                 return Ok(empty(StatusCode::BAD_REQUEST));
@@ -390,12 +394,11 @@ async fn handle_inner(
         return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
     }
     let reply = answer(&service, &plain, user).await;
-    if encrypted && !reply.body.is_empty() {
+    if let Some(protocol) = sealed_with.filter(|_| !reply.body.is_empty()) {
         let Ok(mut c) = conn.lock() else {
             return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
         };
-        if let Some(s) = c.session() {
-            let sealed = seal_ntlm(s, reply.body.as_bytes(), SOAP_UTF8);
+        if let Some(sealed) = c.seal(reply.body.as_bytes(), protocol) {
             return Ok(soap(
                 reply.status,
                 sealed.encode(),

@@ -88,6 +88,9 @@ pub struct ServerConfig {
     /// The certificate of the HTTPS side, when there is one: `winrm quickconfig
     /// -transport:https` puts it on the listener it creates.
     pub certificate: Option<ServerCertificate>,
+    /// Keytab with the service keys Kerberos tickets are checked against (`HTTP/host`,
+    /// `WSMAN/host`); without one the server offers no Kerberos.
+    pub keytab: Option<PathBuf>,
 }
 
 /// What an HTTPS listener records about the server certificate.
@@ -119,6 +122,7 @@ impl ServerConfig {
             collection_size: 100,
             deviations: Vec::new(),
             certificate: None,
+            keytab: None,
         }
     }
 
@@ -162,6 +166,11 @@ impl ServerConfig {
     /// `Service/Auth/Basic`.
     pub fn basic(&self) -> bool {
         self.model.flag("Service/Auth/Basic")
+    }
+
+    /// `Service/Auth/Kerberos`, and a keytab to check tickets with.
+    pub fn kerberos(&self) -> bool {
+        self.keytab.is_some() && self.model.flag("Service/Auth/Kerberos")
     }
 
     /// `Service/Auth/Negotiate`.

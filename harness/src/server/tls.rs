@@ -17,8 +17,38 @@ pub struct Tls {
     pub acceptor: tokio_rustls::TlsAcceptor,
     /// SHA-1 of the certificate, 40 upper-case hex digits.
     pub thumbprint: String,
-    /// MD5 of the gss_channel_bindings_struct clients build from the certificate.
-    pub bindings: [u8; 16],
+    /// The channel binding clients derive from the certificate.
+    pub bindings: Arc<TlsBinding>,
+}
+
+/// The tls-server-end-point channel binding of a certificate in the two forms the security
+/// packages take it: GSS-API (Kerberos) wants the application data, NTLM the MD5 of the
+/// whole gss_channel_bindings_struct.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsBinding {
+    /// `tls-server-end-point:` ‖ SHA-256(certificate).
+    pub application_data: Vec<u8>,
+    /// MD5 of the structure (MsvAvChannelBindings).
+    pub md5: [u8; 16],
+}
+
+impl TlsBinding {
+    /// The binding of a DER certificate.
+    pub fn of(cert_der: &[u8]) -> Self {
+        let mut app = b"tls-server-end-point:".to_vec();
+        app.extend_from_slice(&sha2::Sha256::digest(cert_der));
+        let mut s = Vec::new();
+        for _ in 0..4 {
+            s.extend_from_slice(&0u32.to_le_bytes());
+        }
+        s.extend_from_slice(&(app.len() as u32).to_le_bytes());
+        s.extend_from_slice(&app);
+        let md5 = crate::auth::ntlm::crypto::md5(&[&s]);
+        Self {
+            application_data: app,
+            md5,
+        }
+    }
 }
 
 impl Tls {
@@ -68,7 +98,7 @@ impl Tls {
         Ok(Self {
             acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
             thumbprint,
-            bindings: channel_bindings(&leaf),
+            bindings: Arc::new(TlsBinding::of(&leaf)),
         })
     }
 }
@@ -78,13 +108,5 @@ impl Tls {
 /// upgrades MD5/SHA-1 signature hashes to SHA-256; the generated certificates sign with
 /// SHA-256, and so do the ones WinRM is given in practice.)
 pub fn channel_bindings(cert_der: &[u8]) -> [u8; 16] {
-    let mut app = b"tls-server-end-point:".to_vec();
-    app.extend_from_slice(&sha2::Sha256::digest(cert_der));
-    let mut s = Vec::new();
-    for _ in 0..4 {
-        s.extend_from_slice(&0u32.to_le_bytes());
-    }
-    s.extend_from_slice(&(app.len() as u32).to_le_bytes());
-    s.extend_from_slice(&app);
-    crate::auth::ntlm::crypto::md5(&[&s])
+    TlsBinding::of(cert_der).md5
 }

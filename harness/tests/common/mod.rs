@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod kdc;
+
 use std::path::{Path, PathBuf};
 
 /// A new, empty directory under the system's temporary directory (the test removes it).
@@ -72,12 +74,23 @@ pub fn authority(url: &str) -> String {
 /// 0; `secret` is masked in the transcript printed to the test log.
 #[allow(dead_code)]
 pub fn python(secret: &str, script: &str, args: &[&str]) -> String {
+    python_env(secret, script, args, &[])
+}
+
+/// [`python`] with extra environment variables (a Kerberos realm's configuration, say).
+pub fn python_env(
+    secret: &str,
+    script: &str,
+    args: &[&str],
+    env: &[(&str, std::ffi::OsString)],
+) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/interop")
         .join(script);
     let out = std::process::Command::new("python3")
         .arg(&path)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .expect("python3 runs (install the interop clients with scripts/test)");
     let transcript = format!(

@@ -1,0 +1,299 @@
+//! Kerberos end to end against a real MIT KDC on loopback: independent clients (pywinrm through
+//! pykerberos, pypsrp through pyspnego and python-gssapi) against `wsman-harness serve
+//! --keytab`, with MS-WSMV encryption over plain HTTP.
+
+mod common;
+
+use common::kdc::{self, Kdc};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wsman-harness");
+
+fn serve(kdc: &Kdc, extra: &[&str]) -> (std::process::Child, u16, std::path::PathBuf) {
+    let log = kdc
+        .dir
+        .join(format!("serve-{}.log", uuid::Uuid::new_v4().simple()));
+    let file = std::fs::File::create(&log).unwrap();
+    let mut child = std::process::Command::new(BIN);
+    child.envs(kdc.env());
+    let mut args = vec![
+        "--keytab".to_owned(),
+        kdc.keytab_path().display().to_string(),
+        "--user".into(),
+        format!("{}:not-the-kerberos-password", kdc::USER),
+    ];
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    let (child, urls) = spawn_with(child, &args, file);
+    let port = port_of(&urls[0]);
+    (child, port, log)
+}
+
+fn port_of(url: &str) -> u16 {
+    common::authority(url)
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn spawn_with(
+    mut cmd: std::process::Command,
+    args: &[String],
+    stderr: std::fs::File,
+) -> (std::process::Child, Vec<String>) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    // One line per listener: HTTP, then HTTPS when asked for.
+    let lines = if args.iter().any(|a| a == "--https-listen") {
+        2
+    } else {
+        1
+    };
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut urls = Vec::new();
+    for _ in 0..lines {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert!(
+            line.starts_with("listening on "),
+            "serve did not start: {line:?}"
+        );
+        let url = line.trim().trim_start_matches("listening on ");
+        urls.push(url.split(' ').next().unwrap().to_owned());
+    }
+    (child, urls)
+}
+
+/// `kinit` into the realm's credential cache (pywinrm's Kerberos takes tickets from there).
+fn kinit(kdc: &Kdc) {
+    use std::io::Write;
+    let kinit = ["/usr/bin/kinit", "/usr/local/bin/kinit"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).is_file())
+        .expect("kinit (Debian krb5-user; scripts/test installs it)");
+    let mut c = std::process::Command::new(kinit)
+        .envs(kdc.env())
+        .arg(kdc.principal())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(c.stdin.take().unwrap(), "{}", kdc::PASSWORD).unwrap();
+    assert!(c.wait().unwrap().success(), "kinit failed");
+}
+
+#[test]
+fn pywinrm_and_pypsrp_over_kerberos_with_encryption() {
+    let Some(kdc) = Kdc::start_or_skip() else {
+        return;
+    };
+    kinit(&kdc);
+    let (mut server, port, log) = serve(&kdc, &[]);
+    let env = kdc.env();
+    let url = format!("http://localhost:{port}/wsman");
+    let principal = kdc.principal();
+
+    // pywinrm: raw Kerberos tokens under Negotiate, bodies sealed by Kerberos.
+    let out = common::python_env(
+        kdc::PASSWORD,
+        "pywinrm_flows.py",
+        &[&url, &principal, "unused", "kerberos", "always"],
+        &env,
+    );
+    assert!(out.contains("pywinrm flows ok"));
+
+    // pypsrp with auth=kerberos (the `Kerberos` scheme and the Kerberos protocol string) and
+    // with auth=negotiate (SPNEGO around Kerberos).
+    let port_s = port.to_string();
+    for auth in ["kerberos", "negotiate"] {
+        let out = common::python_env(
+            kdc::PASSWORD,
+            "pypsrp_flows.py",
+            &["localhost", &port_s, &principal, kdc::PASSWORD, auth],
+            &env,
+        );
+        assert!(out.contains("pypsrp flows ok"));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+
+    // Each client really used Kerberos: the server logged Kerberos-authenticated requests only
+    // (no NTLM fallback), and the KDC issued the service tickets (pywinrm asks for HTTP/, pypsrp for host/).
+    let served = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        served.contains("auth=\"kerberos\"") || served.contains("auth=kerberos"),
+        "{served}"
+    );
+    assert!(
+        !served.contains("ntlm"),
+        "a client fell back to NTLM:\n{served}"
+    );
+    let kdc_log = kdc.log();
+    for spn in ["HTTP/localhost", "host/localhost"] {
+        assert!(kdc_log.contains(spn), "no ticket for {spn}:\n{kdc_log}");
+    }
+    assert!(
+        !served.contains(kdc::PASSWORD),
+        "the password reached the server log"
+    );
+}
+
+/// Our client: the whole conformance catalogue over Kerberos (SPNEGO under Negotiate, sealed
+/// bodies), and `winrm -a:kerberos` with tickets from the cache.
+#[test]
+fn check_and_winrm_over_kerberos() {
+    let Some(kdc) = Kdc::start_or_skip() else {
+        return;
+    };
+    let (mut server, port, log) = serve(&kdc, &[]);
+    let url = format!("http://localhost:{port}/wsman");
+    // winrm -a:kerberos without -u (tickets from the cache): a listener for the port in use,
+    // which the catalogue's listener case looks for, and a read back.
+    kinit(&kdc);
+    let winrm = |args: &[&str]| {
+        let out = std::process::Command::new(BIN)
+            .envs(kdc.env())
+            .arg("winrm")
+            .args(args)
+            .args(["-a:kerberos", &format!("-r:{url}")])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    winrm(&[
+        "create",
+        "winrm/config/Listener?Address=*+Transport=HTTP",
+        &format!("@{{Port=\"{port}\"}}"),
+    ]);
+    let text = winrm(&["get", "winrm/config/service"]);
+    assert!(text.contains("AllowUnencrypted = false"), "{text}");
+
+    let out_dir = kdc.dir.join("report");
+    let out = std::process::Command::new(BIN)
+        .envs(kdc.env())
+        .env("WSMAN_PASSWORD", kdc::PASSWORD)
+        .args([
+            "check",
+            "--target",
+            &url,
+            "--profile",
+            "seed",
+            "--auth",
+            "kerberos",
+        ])
+        .arg("--user")
+        .arg(kdc.principal())
+        .args(["--report", "human", "--report", "json", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let json = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
+    assert!(
+        !json.contains(kdc::PASSWORD),
+        "the password reached the report"
+    );
+
+    // A wrong password: exit 3 (auth failed), with the library's reason.
+    let out = std::process::Command::new(BIN)
+        .envs(kdc.env())
+        .env("WSMAN_PASSWORD", "wrong")
+        .args(["check", "--target", &url, "--auth", "kerberos", "--user"])
+        .arg(kdc.principal())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let _ = server.kill();
+    let _ = server.wait();
+    let served = std::fs::read_to_string(&log).unwrap();
+    assert!(!served.contains("auth=\"ntlm\""), "{served}");
+}
+
+/// HTTPS: the ticket's channel binding (tls-server-end-point) checked per CbtHardeningLevel,
+/// with pywinrm (binding sent or not) and our client (always sends it).
+#[test]
+fn kerberos_channel_binding_over_https() {
+    let Some(kdc) = Kdc::start_or_skip() else {
+        return;
+    };
+    kinit(&kdc);
+    let https_port = |extra: &[&str]| {
+        let mut args = vec!["--https-listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let log = kdc
+            .dir
+            .join(format!("serve-{}.log", uuid::Uuid::new_v4().simple()));
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.envs(kdc.env());
+        let mut all = vec![
+            "--keytab".to_owned(),
+            kdc.keytab_path().display().to_string(),
+            "--user".into(),
+            format!("{}:unused", kdc::USER),
+        ];
+        all.extend(args.iter().map(|s| (*s).to_owned()));
+        let (child, urls) = spawn_with(cmd, &all, std::fs::File::create(log).unwrap());
+        (child, port_of(&urls[1]))
+    };
+    let env = kdc.env();
+    let principal = kdc.principal();
+    let pywinrm = |port: u16, cbt: &str, expect: &str| {
+        let url = format!("https://localhost:{port}/wsman");
+        common::python_env(
+            kdc::PASSWORD,
+            "pywinrm_https.py",
+            &[&url, &principal, "unused", cbt, expect, "kerberos"],
+            &env,
+        );
+    };
+    let (mut strict, port) = https_port(&["--set", "service/auth/CbtHardeningLevel=Strict"]);
+    pywinrm(port, "yes", "ok");
+    pywinrm(port, "no", "refused");
+    let out = std::process::Command::new(BIN)
+        .envs(kdc.env())
+        .args([
+            "winrm",
+            "get",
+            "winrm/config/service/auth",
+            "-a:kerberos",
+            "-skipCAcheck",
+        ])
+        .arg(format!("-r:https://localhost:{port}/wsman"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("CbtHardeningLevel = Strict"), "{text}");
+    let _ = strict.kill();
+    let _ = strict.wait();
+
+    let (mut relaxed, port) = https_port(&[]);
+    pywinrm(port, "no", "ok");
+    pywinrm(port, "yes", "ok");
+    let _ = relaxed.kill();
+    let _ = relaxed.wait();
+}
