@@ -296,3 +296,35 @@ fn fault_codes_with_undeclared_prefixes_are_refused() {
         "InternalError"
     );
 }
+
+/// winrm-rs sends its shell OptionSet between `</s:Header>` and `<s:Body>`; the element is kept
+/// (and written back in place), while anything before the header or after the body is still
+/// refused.
+#[test]
+fn elements_between_header_and_body_are_kept_not_refused() {
+    let misplaced = IDENTIFY.replace(
+        "<s:Header/>",
+        r#"<s:Header/><w:OptionSet xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"><w:Option Name="WINRS_CODEPAGE">65001</w:Option></w:OptionSet>"#,
+    );
+    assert_ne!(misplaced, IDENTIFY);
+    let env = parse(misplaced.as_bytes()).unwrap();
+    assert_eq!(env.misplaced.len(), 1);
+    assert_eq!(env.misplaced[0].name.local, "OptionSet");
+    for style in [PrefixStyle::Windows, PrefixStyle::Preserve] {
+        let out = write(&env, style);
+        let again = parse(out.as_bytes()).unwrap();
+        assert_eq!(again, env, "{out}");
+        let (h, o, b) = (
+            out.find("<s:Header").unwrap(),
+            out.find("OptionSet").unwrap(),
+            out.find("<s:Body").unwrap(),
+        );
+        assert!(h < o && o < b, "{out}");
+    }
+    let before_header = IDENTIFY.replace("<s:Header/>", "<s:Other/><s:Header/>");
+    assert!(
+        matches!(kind(before_header.as_bytes()), ErrorKind::Unexpected { expected, .. } if expected.contains("Header"))
+    );
+    let after_body = IDENTIFY.replace("</s:Body>", "</s:Body><s:Other/>");
+    assert!(parse(after_body.as_bytes()).is_err());
+}

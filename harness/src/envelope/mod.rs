@@ -48,6 +48,10 @@ pub struct Envelope {
     pub attrs: Vec<Attribute>,
     /// `s:Header`, when present (Identify requests may omit it).
     pub header: Option<Header>,
+    /// Elements between the header and the body, kept verbatim. SOAP 1.2 (part 1, 5.1) allows
+    /// none; winrm-rs puts its shell `OptionSet` there and tests it against real Windows hosts,
+    /// so readers keep them (a server ignores them and says so) instead of refusing the message.
+    pub misplaced: Vec<crate::xml::Element>,
     /// Attributes of `s:Body`.
     pub body_attrs: Vec<Attribute>,
     /// The body.

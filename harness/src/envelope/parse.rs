@@ -78,6 +78,11 @@ impl Parser<'_, '_> {
                     } else if name.is(ns::SOAP, "Body") {
                         self.body(&tag, empty, offset, &mut env)?;
                         seen_body = true;
+                    } else if env.header.is_some() && !name.is(ns::SOAP, "Header") {
+                        // Between the header and the body: kept, see `Envelope::misplaced`.
+                        let scope = self.cur.scope();
+                        let e = self.cur.read_element(&tag, empty, offset)?;
+                        env.misplaced.push(e.with_outer_scope(&scope));
                     } else {
                         return Err(self.unexpected(offset, "<s:Header> or <s:Body>", &name));
                     }

@@ -37,6 +37,9 @@ pub fn write(env: &Envelope, style: PrefixStyle) -> String {
         }
         w.end();
     }
+    for e in &env.misplaced {
+        w.element(e);
+    }
     let decls = if preserve {
         &env.prefixes.body[..]
     } else {

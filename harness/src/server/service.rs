@@ -171,6 +171,13 @@ impl Service {
                 return Reply::empty(400);
             }
         };
+        for e in &env.misplaced {
+            tracing::warn!(
+                "ignored <{}> between </s:Header> and <s:Body>: SOAP 1.2 allows nothing there \
+                 (Windows is reported to accept it)",
+                e.name
+            );
+        }
         if let Body::Identify(_) = env.body {
             return Reply::envelope(200, &self.identify(&env, ctx.user.is_some()));
         }
