@@ -264,6 +264,19 @@ fn config_put_changes_validates_and_persists_atomically() {
     let s = Service::new(cfg);
     let uri = "http://schemas.microsoft.com/wbem/wsman/1/config/service";
     let ns = "http://schemas.microsoft.com/wbem/wsman/1/config";
+    let before = s.handle(
+        GET_CONFIG
+            .replace(
+                ">http://schemas.microsoft.com/wbem/wsman/1/config<",
+                &format!(">{uri}<"),
+            )
+            .as_bytes(),
+        &ctx("vagrant"),
+    );
+    assert_eq!(
+        config_value(&before.body, "AllowUnencrypted").as_deref(),
+        Some("false")
+    );
     let r = s.handle(put_request(uri, &format!("<cfg:Service xmlns:cfg=\"{ns}\"><cfg:AllowUnencrypted>true</cfg:AllowUnencrypted><cfg:IPv4Filter>10.0.0.1-10.0.0.9</cfg:IPv4Filter></cfg:Service>")).as_bytes(), &ctx("vagrant"));
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
@@ -271,6 +284,16 @@ fn config_put_changes_validates_and_persists_atomically() {
         Some("true")
     );
     assert!(s.config().allow_unencrypted(), "the Put takes effect");
+    // A Get after the Put answers the new value (written sections are kept per version).
+    let service_get = GET_CONFIG.replace(
+        ">http://schemas.microsoft.com/wbem/wsman/1/config<",
+        &format!(">{uri}<"),
+    );
+    let r = s.handle(service_get.as_bytes(), &ctx("vagrant"));
+    assert_eq!(
+        config_value(&r.body, "AllowUnencrypted").as_deref(),
+        Some("true")
+    );
     // The file holds the change; a restarted server reads it back.
     let reloaded = wsman_harness::config::load(&file).unwrap();
     assert_eq!(

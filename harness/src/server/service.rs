@@ -81,6 +81,15 @@ pub struct Service {
     instances: Mutex<super::enumeration::Overlay>,
     active: std::sync::atomic::AtomicUsize,
     responder: Option<Arc<dyn Responder>>,
+    /// `winrm/config` sections already written, for the configuration version they were
+    /// written from: a Get copies text instead of building and writing a tree each time.
+    config_text: Mutex<Option<ConfigText>>,
+}
+
+/// Written `winrm/config` sections of one configuration version.
+struct ConfigText {
+    version: Arc<ServerConfig>,
+    sections: Vec<(String, crate::xml::Fragment)>,
 }
 
 /// Counts a request in flight for MaxConnections; released on drop.
@@ -111,6 +120,7 @@ impl Service {
             instances: Mutex::new(Default::default()),
             active: std::sync::atomic::AtomicUsize::new(0),
             responder: None,
+            config_text: Mutex::new(None),
         }
     }
 
@@ -522,6 +532,28 @@ impl Service {
 
     /// Get and Put on `winrm/config` and its sections; a Put is validated whole, persisted
     /// atomically when the server has a store, then takes effect for later requests.
+    /// A `winrm/config` section of `current` as written text (cached per version; a Put
+    /// replaces the configuration, hence the version).
+    fn config_section(&self, current: &Arc<ServerConfig>, section: &str) -> crate::xml::Fragment {
+        let mut cache = self
+            .config_text
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let text = match &mut *cache {
+            Some(t) if Arc::ptr_eq(&t.version, current) => t,
+            slot => slot.insert(ConfigText {
+                version: current.clone(),
+                sections: Vec::new(),
+            }),
+        };
+        if let Some((_, f)) = text.sections.iter().find(|(s, _)| s == section) {
+            return f.clone();
+        }
+        let f = crate::xml::Fragment::written(&crate::config::to_element(&current.model, section));
+        text.sections.push((section.to_owned(), f.clone()));
+        f
+    }
+
     fn config_resource(&self, env: &Envelope, act: &str, section: &str) -> (u16, Envelope) {
         use crate::config::{ConfigErrorKind, apply_put, to_element};
         let relates = env.message_id();
@@ -529,7 +561,7 @@ impl Service {
         let machine = current.machine.clone();
         match act {
             action::GET => {
-                let body = Body::Other(vec![to_element(&current.model, section).into()]);
+                let body = Body::Other(vec![self.config_section(&current, section)]);
                 (200, response(action::GET_RESPONSE, relates, body))
             }
             action::PUT => {

@@ -31,7 +31,12 @@ pub struct XmlWriter {
     marks: Vec<usize>,
     /// True while a start tag is written but not yet closed with `>`.
     tag_open: bool,
-    open_names: Vec<String>,
+    /// Qualified names of the open elements, concatenated (one buffer, not one string each:
+    /// the writer is on every server answer's path); `name_marks` holds where each starts.
+    open_names: String,
+    name_marks: Vec<usize>,
+    /// Scratch for a start tag's attributes, kept for its capacity.
+    attr_buf: String,
     generated: usize,
 }
 
@@ -49,7 +54,9 @@ impl XmlWriter {
             scope: Vec::new(),
             marks: Vec::new(),
             tag_open: false,
-            open_names: Vec::new(),
+            open_names: String::new(),
+            name_marks: Vec::new(),
+            attr_buf: String::new(),
             generated: 0,
         }
     }
@@ -107,32 +114,32 @@ impl XmlWriter {
                 self.bind(&mut new_decls, p, u);
             }
         }
-        let prefix = self.element_prefix(name, hint, &mut new_decls);
-        let qname = match &prefix {
-            Some(p) => format!("{p}:{}", name.local),
-            None => name.local.to_string(),
-        };
-        let mut attr_text = String::new();
+        // The name and the attributes are composed in buffers the writer keeps, so that a
+        // start tag allocates nothing once the buffers have grown.
+        let mut names = std::mem::take(&mut self.open_names);
+        let name_start = names.len();
+        self.element_prefix(name, hint, &mut new_decls, &mut names);
+        names.push_str(&name.local);
+        let mut attr_text = std::mem::take(&mut self.attr_buf);
+        attr_text.clear();
         for a in attrs {
-            let p = self.attribute_prefix(a, &mut new_decls);
             attr_text.push(' ');
-            if let Some(p) = p {
-                attr_text.push_str(&p);
-                attr_text.push(':');
-            }
+            self.attribute_prefix(a, &mut new_decls, &mut attr_text);
             attr_text.push_str(&a.name.local);
             attr_text.push_str("=\"");
             escape_attr(&a.value, &mut attr_text);
             attr_text.push('"');
         }
         self.out.push('<');
-        self.out.push_str(&qname);
+        self.out.push_str(&names[name_start..]);
         for (p, u) in &new_decls {
             push_xmlns(&mut self.out, p, u);
         }
         self.out.push_str(&attr_text);
         self.tag_open = true;
-        self.open_names.push(qname);
+        self.open_names = names;
+        self.name_marks.push(name_start);
+        self.attr_buf = attr_text;
     }
 
     /// Declares every Windows prefix on the next element (the envelope root does this).
@@ -148,90 +155,90 @@ impl XmlWriter {
         self.scope.push((prefix.to_owned(), uri.to_owned()));
     }
 
+    /// Chooses (declaring it if needed) the prefix for an element and appends `prefix:` to
+    /// `into`, or nothing for the default namespace.
     fn element_prefix(
         &mut self,
         name: &QName,
         hint: Option<&str>,
         new_decls: &mut Vec<(String, String)>,
-    ) -> Option<String> {
+        into: &mut String,
+    ) {
         let uri = name.ns.as_ref();
         if uri.is_empty() {
             if self.lookup("").is_some_and(|d| !d.is_empty()) {
                 self.bind(new_decls, "", "");
             }
-            return None;
+            return;
         }
         if uri == ns::XML {
             // The `xml` prefix is bound by definition and may be bound to nothing else.
-            return Some("xml".into());
+            return push_prefix(into, "xml");
         }
         let preferred = self.preferred_prefix(uri, hint);
         if self.style == PrefixStyle::Preserve && hint.is_none() && self.lookup("") == Some(uri) {
-            return None;
+            return;
         }
-        if let Some(p) = preferred.as_deref()
+        if let Some(p) = preferred
             && self.lookup(p) == Some(uri)
         {
-            return Some(p.to_owned());
+            return push_prefix(into, p);
         }
         if let Some(p) = self.bound_prefix(uri) {
-            return Some(p.to_owned());
+            return push_prefix(into, p);
         }
         if self.style == PrefixStyle::Preserve && hint.is_none() {
             self.bind(new_decls, "", uri);
-            return None;
+            return;
         }
         let p = self.fresh_prefix(preferred, new_decls);
         self.bind(new_decls, &p, uri);
-        Some(p)
+        push_prefix(into, &p);
     }
 
+    /// As [`Self::element_prefix`], for an attribute (never the default namespace).
     fn attribute_prefix(
         &mut self,
         a: &Attribute,
         new_decls: &mut Vec<(String, String)>,
-    ) -> Option<String> {
+        into: &mut String,
+    ) {
         let uri = a.name.ns.as_ref();
         if uri.is_empty() {
-            return None;
+            return;
         }
         if uri == ns::XML {
-            return Some("xml".into());
+            return push_prefix(into, "xml");
         }
         let preferred = self.preferred_prefix(uri, a.prefix.as_deref());
-        if let Some(p) = preferred.as_deref()
+        if let Some(p) = preferred
             && self.lookup(p) == Some(uri)
         {
-            return Some(p.to_owned());
+            return push_prefix(into, p);
         }
         if let Some(p) = self.bound_prefix(uri) {
-            return Some(p.to_owned());
+            return push_prefix(into, p);
         }
         let p = self.fresh_prefix(preferred, new_decls);
         self.bind(new_decls, &p, uri);
-        Some(p)
+        push_prefix(into, &p);
     }
 
-    fn preferred_prefix(&self, uri: &str, hint: Option<&str>) -> Option<String> {
+    fn preferred_prefix<'h>(&self, uri: &str, hint: Option<&'h str>) -> Option<&'h str> {
         let windows = ns::windows_prefix(uri).filter(|p| *p != "xml");
         match self.style {
             PrefixStyle::Windows => windows.or(hint),
             PrefixStyle::Preserve => hint.or(windows),
         }
-        .map(str::to_owned)
     }
 
     /// A prefix not already declared on this element: the preferred one, else `nsN`.
-    fn fresh_prefix(
-        &mut self,
-        preferred: Option<String>,
-        new_decls: &[(String, String)],
-    ) -> String {
+    fn fresh_prefix(&mut self, preferred: Option<&str>, new_decls: &[(String, String)]) -> String {
         if let Some(p) = preferred
             && !p.is_empty()
-            && !new_decls.iter().any(|(q, _)| *q == p)
+            && !new_decls.iter().any(|(q, _)| q == p)
         {
-            return p;
+            return p.to_owned();
         }
         loop {
             self.generated += 1;
@@ -252,8 +259,10 @@ impl XmlWriter {
             Some(p) => p.to_owned(),
             None => {
                 assert!(self.tag_open, "qname_text needs an open start tag");
-                let preferred = self.preferred_prefix(&name.ns, None);
-                let p = self.fresh_prefix(preferred, &[]);
+                let preferred = ns::windows_prefix(&name.ns)
+                    .filter(|p| *p != "xml")
+                    .map(str::to_owned);
+                let p = self.fresh_prefix(preferred.as_deref(), &[]);
                 push_xmlns(&mut self.out, &p, &name.ns);
                 self.scope.push((p.clone(), name.ns.to_string()));
                 p
@@ -273,15 +282,16 @@ impl XmlWriter {
 
     /// Closes the innermost element (self-closing when it had no content).
     pub fn end(&mut self) {
-        let name = self.open_names.pop().unwrap_or_default();
+        let start = self.name_marks.pop().unwrap_or(self.open_names.len());
         if self.tag_open {
             self.out.push_str("/>");
             self.tag_open = false;
         } else {
             self.out.push_str("</");
-            self.out.push_str(&name);
+            self.out.push_str(&self.open_names[start..]);
             self.out.push('>');
         }
+        self.open_names.truncate(start);
         let mark = self.marks.pop().unwrap_or(0);
         self.scope.truncate(mark);
     }
@@ -379,29 +389,44 @@ pub(crate) fn push_xmlns(out: &mut String, prefix: &str, uri: &str) {
     out.push('"');
 }
 
-fn escape_text(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
+fn push_prefix(into: &mut String, prefix: &str) {
+    into.push_str(prefix);
+    into.push(':');
+}
+
+/// Appends `s` with the bytes `escape` maps replaced; runs between them are copied whole.
+/// Every mapped byte is ASCII, so the slices fall on character boundaries.
+fn escape_with(s: &str, out: &mut String, escape: impl Fn(u8) -> Option<&'static str>) {
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if let Some(rep) = escape(b) {
+            out.push_str(&s[last..i]);
+            out.push_str(rep);
+            last = i + 1;
         }
     }
+    out.push_str(&s[last..]);
+}
+
+fn escape_text(s: &str, out: &mut String) {
+    escape_with(s, out, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'\r' => Some("&#13;"),
+        _ => None,
+    });
 }
 
 /// Escapes an attribute value so that attribute-value normalisation gives it back unchanged.
 fn escape_attr(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
+    escape_with(s, out, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'"' => Some("&quot;"),
+        b'\t' => Some("&#9;"),
+        b'\n' => Some("&#10;"),
+        b'\r' => Some("&#13;"),
+        _ => None,
+    });
 }
