@@ -297,3 +297,93 @@ fn kerberos_channel_binding_over_https() {
     let _ = relaxed.kill();
     let _ = relaxed.wait();
 }
+
+/// Service/Auth/Kerberos=false: no `Kerberos` offer and tickets refused, even with a keytab;
+/// garbage Kerberos tokens (raw, under either scheme, or inside SPNEGO) get a 401 and the
+/// server stays up.
+#[test]
+fn kerberos_off_and_garbage_tokens_are_refused() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as B64;
+    use std::io::{Read, Write};
+    let Some(kdc) = Kdc::start_or_skip() else {
+        return;
+    };
+    let post = |port: u16, authorization: Option<&str>| -> String {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let auth = authorization
+            .map(|a| format!("Authorization: {a}\r\n"))
+            .unwrap_or_default();
+        write!(
+            s,
+            "POST /wsman HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    let (mut on, port, _) = serve(&kdc, &[]);
+    let offers = post(port, None);
+    assert!(offers.starts_with("HTTP/1.1 401"), "{offers}");
+    assert!(
+        offers
+            .to_ascii_lowercase()
+            .contains("www-authenticate: kerberos"),
+        "{offers}"
+    );
+    // A GSS token with the krb5 OID and a garbage body; the same inside a SPNEGO NegTokenInit.
+    let raw = [
+        &[0x60, 0x0f, 0x06, 0x09][..],
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02],
+        &[0x01, 0x00, 0xde, 0xad],
+    ]
+    .concat();
+    let spnego =
+        wsman_harness::auth::spnego::Token::Init(wsman_harness::auth::spnego::NegTokenInit {
+            mech_types: vec![wsman_harness::auth::spnego::Oid::kerberos()],
+            mech_token: Some(raw.clone()),
+            ..Default::default()
+        })
+        .encode();
+    for value in [
+        format!("Kerberos {}", B64.encode(&raw)),
+        format!("Negotiate {}", B64.encode(&raw)),
+        format!("Negotiate {}", B64.encode(&spnego)),
+        "Kerberos !!not-base64!!".to_owned(),
+        format!("Kerberos {}", B64.encode([0x60u8; 3])),
+    ] {
+        let r = post(port, Some(&value));
+        assert!(r.starts_with("HTTP/1.1 401"), "{value}: {r}");
+    }
+    assert!(
+        post(port, None).starts_with("HTTP/1.1 401"),
+        "the server is still up"
+    );
+    let _ = on.kill();
+    let _ = on.wait();
+
+    let (mut off, port, _) = serve(&kdc, &["--set", "service/auth/Kerberos=false"]);
+    let offers = post(port, None);
+    assert!(
+        !offers
+            .to_ascii_lowercase()
+            .contains("www-authenticate: kerberos"),
+        "{offers}"
+    );
+    let out = std::process::Command::new(BIN)
+        .envs(kdc.env())
+        .env("WSMAN_PASSWORD", kdc::PASSWORD)
+        .args(["winrm", "identify", "-a:kerberos"])
+        .arg(format!("-r:http://localhost:{port}/wsman"))
+        .arg(format!("-u:{}", kdc.principal()))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "Kerberos accepted while disabled");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("refused the Kerberos ticket"), "{err}");
+    let _ = off.kill();
+    let _ = off.wait();
+}
