@@ -387,3 +387,55 @@ fn kerberos_off_and_garbage_tokens_are_refused() {
     let _ = off.kill();
     let _ = off.wait();
 }
+
+/// The load generator over Kerberos: every connection does its own handshake (tickets from the
+/// KDC, AP-REP), then sealed config Gets; none may fail.
+#[test]
+fn bench_over_kerberos_with_encryption() {
+    let Some(kdc) = Kdc::start_or_skip() else {
+        return;
+    };
+    let (mut server, port, log) = serve(&kdc, &[]);
+    let json = kdc.dir.join("bench.json");
+    let out = std::process::Command::new(BIN)
+        .envs(kdc.env())
+        .env("WSMAN_PASSWORD", kdc::PASSWORD)
+        .args([
+            "bench",
+            "--target",
+            &format!("http://localhost:{port}/wsman"),
+        ])
+        .args(["--auth", "kerberos", "--user"])
+        .arg(kdc.principal())
+        .args(["--op", "get", "--connections", "3", "--duration", "700ms"])
+        .args(["--warmup", "200ms", "--quiet", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(r["auth"], "kerberos");
+    let requests = r["requests"].as_u64().unwrap();
+    assert!(requests > 0, "{r}");
+    assert_eq!(r["ok"].as_u64().unwrap(), requests, "{r}");
+    assert_eq!(r["errors"]["transport"], 0, "{r}");
+    let _ = server.kill();
+    let _ = server.wait();
+    let served = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        served.contains("auth=\"kerberos\"") || served.contains("auth=kerberos"),
+        "{served}"
+    );
+    assert!(!served.contains("ntlm"), "{served}");
+    assert!(
+        !std::fs::read_to_string(&json)
+            .unwrap()
+            .contains(kdc::PASSWORD)
+    );
+}

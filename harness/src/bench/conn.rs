@@ -1,6 +1,7 @@
 //! One load-generating connection: HTTP/1.1 kept alive (hyper), authenticated once (Basic header,
-//! or an NTLM handshake whose session then seals every body on HTTP, as WinRM requires), with
-//! the request head built once. Async, so that a few runtime threads drive many connections.
+//! or an NTLM or Kerberos handshake whose context then seals every body on HTTP, as WinRM
+//! requires), with the request head built once. Async, so that a few runtime threads drive many
+//! connections.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,10 +12,12 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 
-use crate::auth::message_security::{SOAP_UTF8, seal_ntlm};
-use crate::auth::ntlm::Session;
+use crate::auth::message_security::SOAP_UTF8;
 use crate::client::transport::{Connection, connect};
-use crate::client::{AuthMethod, ClientError, ClientOptions, ntlm_answer, ntlm_start, unseal_body};
+use crate::client::{
+    AuthMethod, ClientError, ClientOptions, Security, kerberos_finish, kerberos_start, ntlm_answer,
+    ntlm_start, unseal_body,
+};
 
 /// An answer, with what crossed the wire.
 #[derive(Debug)]
@@ -37,7 +40,7 @@ pub struct Conn {
     host: HeaderValue,
     path: hyper::Uri,
     basic: Option<HeaderValue>,
-    session: Option<Box<Session>>,
+    security: Option<Security>,
     https: bool,
     limit: usize,
     timeout: Duration,
@@ -63,7 +66,7 @@ impl Conn {
                 .parse()
                 .map_err(|e| ClientError::Url(format!("{}: {e}", opts.target.path)))?,
             basic: None,
-            session: None,
+            security: None,
             https: opts.target.https,
             limit: opts.max_response,
             timeout: opts.timeout,
@@ -75,9 +78,7 @@ impl Conn {
                 c.basic = Some(header(&format!("Basic {token}"))?);
             }
             AuthMethod::Negotiate | AuthMethod::Ntlm => c.ntlm(opts).await?,
-            AuthMethod::Kerberos => {
-                return Err(ClientError::Auth("Kerberos is not implemented yet".into()));
-            }
+            AuthMethod::Kerberos => c.kerberos(opts).await?,
         }
         Ok(c)
     }
@@ -97,7 +98,23 @@ impl Conn {
                 opts.user
             )));
         }
-        self.session = Some(Box::new(established.session));
+        self.security = Some(Security::Ntlm(Box::new(established.session)));
+        Ok(())
+    }
+
+    async fn kerberos(&mut self, opts: &ClientOptions) -> Result<(), ClientError> {
+        // The first leg may ask the KDC for tickets: blocking calls, kept off the runtime.
+        let (o, binding) = (opts.clone(), self.conn.binding_data.clone());
+        let (init, token) = tokio::task::spawn_blocking(move || kerberos_start(&o, binding))
+            .await
+            .map_err(|e| ClientError::Auth(format!("Kerberos: {e}")))??;
+        let (status, headers, _) = self.post_token(&token).await?;
+        let values = headers
+            .get_all(hyper::header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        let context = kerberos_finish(init, opts, status, values)?;
+        self.security = Some(Security::Kerberos(Box::new(context)));
         Ok(())
     }
 
@@ -166,7 +183,7 @@ impl Conn {
         .unwrap_or(Err(ClientError::Timeout(self.timeout)))
     }
 
-    /// Posts one SOAP body (sealed when the connection has an NTLM session and is plain HTTP)
+    /// Posts one SOAP body (sealed when the connection has a security context and is plain HTTP)
     /// with `extra` headers; unseals the answer.
     pub async fn exchange(
         &mut self,
@@ -174,9 +191,9 @@ impl Conn {
         extra: &[(HeaderName, HeaderValue)],
     ) -> Result<Reply, ClientError> {
         let seal = !self.https && !body.is_empty();
-        let (wire, ctype) = match self.session.as_deref_mut() {
-            Some(session) if seal => {
-                let sealed = seal_ntlm(session, &body, SOAP_UTF8);
+        let (wire, ctype) = match self.security.as_mut() {
+            Some(security) if seal => {
+                let sealed = security.seal(&body, SOAP_UTF8)?;
                 (Bytes::from(sealed.encode()), sealed.content_type())
             }
             _ => (body, SOAP_UTF8.to_owned()),
@@ -192,7 +209,10 @@ impl Conn {
             .filter(|c| c.to_ascii_lowercase().starts_with("multipart/"));
         let body = match sealed {
             None => bytes,
-            Some(ct) => unseal_body(self.session.as_deref_mut(), ct, &bytes)?,
+            Some(ct) => match self.security.as_mut() {
+                Some(security) => security.unseal(ct, &bytes)?,
+                None => unseal_body(None, ct, &bytes)?,
+            },
         };
         Ok(Reply {
             status,

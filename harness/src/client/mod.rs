@@ -289,19 +289,98 @@ struct Live {
 }
 
 /// What seals and unseals bodies on an authenticated connection.
-enum Security {
+pub(crate) enum Security {
     Ntlm(Box<Session>),
     Kerberos(Box<kerberos::Context>),
 }
 
 impl Security {
-    fn seal(&mut self, plain: &[u8], original_type: &str) -> Result<EncryptedBody, ClientError> {
+    pub(crate) fn seal(
+        &mut self,
+        plain: &[u8],
+        original_type: &str,
+    ) -> Result<EncryptedBody, ClientError> {
         match self {
             Security::Ntlm(s) => Ok(seal_ntlm(s, plain, original_type)),
             Security::Kerberos(c) => seal_kerberos(c, plain, original_type, Protocol::Spnego)
                 .map_err(|e| ClientError::Auth(e.to_string())),
         }
     }
+
+    /// The plain body of a `multipart/encrypted` response.
+    pub(crate) fn unseal(
+        &mut self,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Result<Bytes, ClientError> {
+        match self {
+            Security::Ntlm(session) => unseal_body(Some(session), content_type, bytes),
+            Security::Kerberos(ctx) => EncryptedBody::decode(content_type, bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|(b, _)| unseal_kerberos(ctx, &b))
+                .map(Bytes::from)
+                .map_err(ClientError::Unseal),
+        }
+    }
+}
+
+/// The first Kerberos leg: tickets for the account (or from the cache), and the AP-REQ in a
+/// SPNEGO NegTokenInit, as the Windows client sends it under `Negotiate`. May talk to the KDC.
+pub(crate) fn kerberos_start(
+    opts: &ClientOptions,
+    binding: Option<Vec<u8>>,
+) -> Result<(kerberos::Initiator, Vec<u8>), ClientError> {
+    let auth = |e: kerberos::KerberosError| ClientError::Auth(e.to_string());
+    let creds = kerberos::ClientCredentials {
+        principal: Some(opts.user.clone()).filter(|u| !u.is_empty()),
+        password: Some(opts.password.0.clone()).filter(|p| !p.is_empty()),
+    };
+    let mut init = kerberos::Initiator::new(&kerberos_spn(opts), &creds, binding).map_err(auth)?;
+    let ap_req = init.step(None).map_err(auth)?.token;
+    let token = Token::Init(NegTokenInit {
+        mech_types: vec![Oid::kerberos()],
+        req_flags: None,
+        mech_token: Some(ap_req),
+        mech_list_mic: None,
+    })
+    .encode();
+    Ok((init, token))
+}
+
+fn kerberos_spn(opts: &ClientOptions) -> String {
+    opts.spn
+        .clone()
+        .unwrap_or_else(|| format!("HTTP@{}", opts.target.host))
+}
+
+/// The server's answer to the AP-REQ: a 200 whose `WWW-Authenticate` carries the AP-REP
+/// (mutual authentication), which completes the context.
+pub(crate) fn kerberos_finish<'h>(
+    mut init: kerberos::Initiator,
+    opts: &ClientOptions,
+    status: u16,
+    www_authenticate: impl Iterator<Item = &'h str>,
+) -> Result<kerberos::Context, ClientError> {
+    let auth = |e: kerberos::KerberosError| ClientError::Auth(e.to_string());
+    if status == 401 {
+        return Err(ClientError::Auth(format!(
+            "the server refused the Kerberos ticket of {:?} for {}",
+            opts.user,
+            kerberos_spn(opts)
+        )));
+    }
+    let reply = negotiate_token(www_authenticate).ok_or_else(|| {
+        ClientError::Auth("the server sent no mutual-authentication token".into())
+    })?;
+    let ap_rep = match Token::decode(&reply) {
+        Ok(Token::Resp(r)) if r.neg_state == Some(NegState::REJECT) => {
+            return Err(ClientError::Auth("the server rejected Kerberos".into()));
+        }
+        Ok(Token::Resp(r)) => r.response_token.unwrap_or_default(),
+        _ => reply,
+    };
+    init.step(Some(&ap_rep)).map_err(auth)?;
+    init.into_context().map_err(auth)
 }
 
 /// A blocking WS-Man client; see the module documentation.
@@ -424,55 +503,17 @@ impl Client {
     /// Kerberos in SPNEGO: NegTokenInit with the AP-REQ on an empty POST → 200 whose
     /// `WWW-Authenticate` carries the AP-REP (mutual authentication), fed back to the context.
     fn kerberos_handshake(&mut self, timeout: Duration) -> Result<(), ClientError> {
-        let auth = |e: kerberos::KerberosError| ClientError::Auth(e.to_string());
-        let creds = kerberos::ClientCredentials {
-            principal: Some(self.opts.user.clone()).filter(|u| !u.is_empty()),
-            password: Some(self.opts.password.0.clone()).filter(|p| !p.is_empty()),
-        };
-        let spn = self
-            .opts
-            .spn
-            .clone()
-            .unwrap_or_else(|| format!("HTTP@{}", self.opts.target.host));
         let binding = self.live.as_ref().and_then(|l| l.conn.binding_data.clone());
-        let mut init = kerberos::Initiator::new(&spn, &creds, binding).map_err(auth)?;
-        let ap_req = init.step(None).map_err(auth)?.token;
-        let token = Token::Init(NegTokenInit {
-            mech_types: vec![Oid::kerberos()],
-            req_flags: None,
-            mech_token: Some(ap_req),
-            mech_list_mic: None,
-        })
-        .encode();
+        let (init, token) = kerberos_start(&self.opts, binding)?;
         let done = self.handshake_step(&token, timeout)?;
-        if done.status == 401 {
-            return Err(ClientError::Auth(format!(
-                "the server refused the Kerberos ticket of {:?} for {spn}",
-                self.opts.user
-            )));
-        }
-        let reply = done
-            .headers_named("WWW-Authenticate")
-            .filter_map(|v| parse_challenges(v).ok())
-            .flatten()
-            .find(|c| c.is("Negotiate") && c.token.is_some())
-            .and_then(|c| c.token_bytes())
-            .and_then(Result::ok)
-            .ok_or_else(|| {
-                ClientError::Auth("the server sent no mutual-authentication token".into())
-            })?;
-        let ap_rep = match Token::decode(&reply) {
-            Ok(Token::Resp(r)) if r.neg_state == Some(NegState::REJECT) => {
-                return Err(ClientError::Auth("the server rejected Kerberos".into()));
-            }
-            Ok(Token::Resp(r)) => r.response_token.unwrap_or_default(),
-            _ => reply,
-        };
-        init.step(Some(&ap_rep)).map_err(auth)?;
+        let context = kerberos_finish(
+            init,
+            &self.opts,
+            done.status,
+            done.headers_named("WWW-Authenticate"),
+        )?;
         let live = self.live.as_mut().expect("connected");
-        live.security = Some(Security::Kerberos(Box::new(
-            init.into_context().map_err(auth)?,
-        )));
+        live.security = Some(Security::Kerberos(Box::new(context)));
         live.authenticated = true;
         Ok(())
     }
@@ -640,12 +681,7 @@ impl Client {
         let sealed_resp = ctype.to_ascii_lowercase().starts_with("multipart/");
         let unsealed = if sealed_resp {
             match self.live.as_mut().and_then(|l| l.security.as_mut()) {
-                Some(Security::Kerberos(ctx)) => EncryptedBody::decode(&ctype, &bytes)
-                    .map_err(|e| e.to_string())
-                    .and_then(|(b, _)| unseal_kerberos(ctx, &b))
-                    .map(Bytes::from)
-                    .map_err(ClientError::Unseal),
-                Some(Security::Ntlm(session)) => unseal_body(Some(session), &ctype, &bytes),
+                Some(security) => security.unseal(&ctype, &bytes),
                 None => unseal_body(None, &ctype, &bytes),
             }
         } else {
@@ -708,15 +744,20 @@ pub(crate) fn ntlm_answer<'h>(
             "expected 401 with an NTLM challenge, got HTTP {status}"
         )));
     }
-    let challenge = www_authenticate
+    let challenge = negotiate_token(www_authenticate)
+        .ok_or_else(|| ClientError::Auth("the 401 carries no Negotiate challenge token".into()))?;
+    sent.respond(&challenge)
+        .map_err(|e| ClientError::Auth(format!("the NTLM challenge: {e}")))
+}
+
+/// The token of the first `Negotiate` challenge that carries one, decoded.
+fn negotiate_token<'h>(www_authenticate: impl Iterator<Item = &'h str>) -> Option<Vec<u8>> {
+    www_authenticate
         .filter_map(|v| parse_challenges(v).ok())
         .flatten()
         .find(|c| c.is("Negotiate") && c.token.is_some())
         .and_then(|c| c.token_bytes())
         .and_then(Result::ok)
-        .ok_or_else(|| ClientError::Auth("the 401 carries no Negotiate challenge token".into()))?;
-    sent.respond(&challenge)
-        .map_err(|e| ClientError::Auth(format!("the NTLM challenge: {e}")))
 }
 
 /// The plain body of a `multipart/encrypted` response, unsealed with the connection's NTLM
