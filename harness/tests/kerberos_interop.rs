@@ -4,70 +4,38 @@
 
 mod common;
 
+use common::Served;
 use common::kdc::{self, Kdc};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wsman-harness");
 
-fn serve(kdc: &Kdc, extra: &[&str]) -> (std::process::Child, u16, std::path::PathBuf) {
+/// `wsman-harness` with the realm's environment.
+fn harness(kdc: &Kdc) -> std::process::Command {
+    let mut c = std::process::Command::new(BIN);
+    c.envs(kdc.env());
+    c
+}
+
+/// `serve --keytab` with the realm's user and `extra` arguments; its log file.
+fn serve(kdc: &Kdc, extra: &[&str]) -> (Served, std::path::PathBuf) {
     let log = kdc
         .dir
         .join(format!("serve-{}.log", uuid::Uuid::new_v4().simple()));
-    let file = std::fs::File::create(&log).unwrap();
-    let mut child = std::process::Command::new(BIN);
-    child.envs(kdc.env());
-    let mut args = vec![
-        "--keytab".to_owned(),
-        kdc.keytab_path().display().to_string(),
-        "--user".into(),
-        format!("{}:not-the-kerberos-password", kdc::USER),
-    ];
-    args.extend(extra.iter().map(|s| (*s).to_owned()));
-    let (child, urls) = spawn_with(child, &args, file);
-    let port = port_of(&urls[0]);
-    (child, port, log)
+    let keytab = kdc.keytab_path().display().to_string();
+    let user = format!("{}:not-the-kerberos-password", kdc::USER);
+    let mut args = vec!["--keytab", &keytab, "--user", &user];
+    args.extend_from_slice(extra);
+    let stderr = std::fs::File::create(&log).unwrap().into();
+    (Served::start(harness(kdc), &args, stderr), log)
 }
 
-fn port_of(url: &str) -> u16 {
-    common::authority(url)
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
-fn spawn_with(
-    mut cmd: std::process::Command,
-    args: &[String],
-    stderr: std::fs::File,
-) -> (std::process::Child, Vec<String>) {
-    use std::io::BufRead;
-    let mut child = cmd
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .unwrap();
-    // One line per listener: HTTP, then HTTPS when asked for.
-    let lines = if args.iter().any(|a| a == "--https-listen") {
-        2
-    } else {
-        1
-    };
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut urls = Vec::new();
-    for _ in 0..lines {
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        assert!(
-            line.starts_with("listening on "),
-            "serve did not start: {line:?}"
-        );
-        let url = line.trim().trim_start_matches("listening on ");
-        urls.push(url.split(' ').next().unwrap().to_owned());
-    }
-    (child, urls)
+/// Output of a finished command, stdout then stderr, for failure messages.
+fn transcript(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// `kinit` into the realm's credential cache (pywinrm's Kerberos takes tickets from there).
@@ -94,7 +62,8 @@ fn pywinrm_and_pypsrp_over_kerberos_with_encryption() {
         return;
     };
     kinit(&kdc);
-    let (mut server, port, log) = serve(&kdc, &[]);
+    let (server, log) = serve(&kdc, &[]);
+    let port = server.port(0);
     let env = kdc.env();
     let url = format!("http://localhost:{port}/wsman");
     let principal = kdc.principal();
@@ -120,8 +89,7 @@ fn pywinrm_and_pypsrp_over_kerberos_with_encryption() {
         );
         assert!(out.contains("pypsrp flows ok"));
     }
-    let _ = server.kill();
-    let _ = server.wait();
+    server.stop();
 
     // Each client really used Kerberos: the server logged Kerberos-authenticated requests only
     // (no NTLM fallback), and the KDC issued the service tickets (pywinrm asks for HTTP/, pypsrp for host/).
@@ -151,26 +119,21 @@ fn check_and_winrm_over_kerberos() {
     let Some(kdc) = Kdc::start_or_skip() else {
         return;
     };
-    let (mut server, port, log) = serve(&kdc, &[]);
+    let (server, log) = serve(&kdc, &[]);
+    let port = server.port(0);
     let url = format!("http://localhost:{port}/wsman");
     // winrm -a:kerberos without -u (tickets from the cache): a listener for the port in use,
     // which the catalogue's listener case looks for, and a read back.
     kinit(&kdc);
     let winrm = |args: &[&str]| {
-        let out = std::process::Command::new(BIN)
-            .envs(kdc.env())
+        let out = harness(&kdc)
             .arg("winrm")
             .args(args)
             .args(["-a:kerberos", &format!("-r:{url}")])
             .output()
             .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "{text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        text
+        assert!(out.status.success(), "{}", transcript(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
     };
     winrm(&[
         "create",
@@ -181,8 +144,7 @@ fn check_and_winrm_over_kerberos() {
     assert!(text.contains("AllowUnencrypted = false"), "{text}");
 
     let out_dir = kdc.dir.join("report");
-    let out = std::process::Command::new(BIN)
-        .envs(kdc.env())
+    let out = harness(&kdc)
         .env("WSMAN_PASSWORD", kdc::PASSWORD)
         .args([
             "check",
@@ -199,9 +161,7 @@ fn check_and_winrm_over_kerberos() {
         .arg(&out_dir)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
     let json = std::fs::read_to_string(out_dir.join("report.json")).unwrap();
     assert!(
         !json.contains(kdc::PASSWORD),
@@ -209,22 +169,20 @@ fn check_and_winrm_over_kerberos() {
     );
 
     // A wrong password: exit 3 (auth failed), with the library's reason.
-    let out = std::process::Command::new(BIN)
-        .envs(kdc.env())
+    let out = harness(&kdc)
         .env("WSMAN_PASSWORD", "wrong")
         .args(["check", "--target", &url, "--auth", "kerberos", "--user"])
         .arg(kdc.principal())
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(3),
+    assert_eq!(out.status.code(), Some(3), "{}", transcript(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Kerberos"),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        transcript(&out)
     );
 
-    let _ = server.kill();
-    let _ = server.wait();
+    server.stop();
     let served = std::fs::read_to_string(&log).unwrap();
     assert!(!served.contains("auth=\"ntlm\""), "{served}");
 }
@@ -237,23 +195,10 @@ fn kerberos_channel_binding_over_https() {
         return;
     };
     kinit(&kdc);
-    let https_port = |extra: &[&str]| {
+    let https = |extra: &[&str]| {
         let mut args = vec!["--https-listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
-        let log = kdc
-            .dir
-            .join(format!("serve-{}.log", uuid::Uuid::new_v4().simple()));
-        let mut cmd = std::process::Command::new(BIN);
-        cmd.envs(kdc.env());
-        let mut all = vec![
-            "--keytab".to_owned(),
-            kdc.keytab_path().display().to_string(),
-            "--user".into(),
-            format!("{}:unused", kdc::USER),
-        ];
-        all.extend(args.iter().map(|s| (*s).to_owned()));
-        let (child, urls) = spawn_with(cmd, &all, std::fs::File::create(log).unwrap());
-        (child, port_of(&urls[1]))
+        serve(&kdc, &args).0
     };
     let env = kdc.env();
     let principal = kdc.principal();
@@ -266,11 +211,11 @@ fn kerberos_channel_binding_over_https() {
             &env,
         );
     };
-    let (mut strict, port) = https_port(&["--set", "service/auth/CbtHardeningLevel=Strict"]);
+    let strict = https(&["--set", "service/auth/CbtHardeningLevel=Strict"]);
+    let port = strict.port(1);
     pywinrm(port, "yes", "ok");
     pywinrm(port, "no", "refused");
-    let out = std::process::Command::new(BIN)
-        .envs(kdc.env())
+    let out = harness(&kdc)
         .args([
             "winrm",
             "get",
@@ -281,21 +226,14 @@ fn kerberos_channel_binding_over_https() {
         .arg(format!("-r:https://localhost:{port}/wsman"))
         .output()
         .unwrap();
+    assert!(out.status.success(), "{}", transcript(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(text.contains("CbtHardeningLevel = Strict"), "{text}");
-    let _ = strict.kill();
-    let _ = strict.wait();
+    strict.stop();
 
-    let (mut relaxed, port) = https_port(&[]);
-    pywinrm(port, "no", "ok");
-    pywinrm(port, "yes", "ok");
-    let _ = relaxed.kill();
-    let _ = relaxed.wait();
+    let relaxed = https(&[]);
+    pywinrm(relaxed.port(1), "no", "ok");
+    pywinrm(relaxed.port(1), "yes", "ok");
 }
 
 /// Service/Auth/Kerberos=false: no `Kerberos` offer and tickets refused, even with a keytab;
@@ -325,7 +263,8 @@ fn kerberos_off_and_garbage_tokens_are_refused() {
         let _ = s.read_to_string(&mut out);
         out
     };
-    let (mut on, port, _) = serve(&kdc, &[]);
+    let (on, _) = serve(&kdc, &[]);
+    let port = on.port(0);
     let offers = post(port, None);
     assert!(offers.starts_with("HTTP/1.1 401"), "{offers}");
     assert!(
@@ -362,10 +301,10 @@ fn kerberos_off_and_garbage_tokens_are_refused() {
         post(port, None).starts_with("HTTP/1.1 401"),
         "the server is still up"
     );
-    let _ = on.kill();
-    let _ = on.wait();
+    on.stop();
 
-    let (mut off, port, _) = serve(&kdc, &["--set", "service/auth/Kerberos=false"]);
+    let (off, _) = serve(&kdc, &["--set", "service/auth/Kerberos=false"]);
+    let port = off.port(0);
     let offers = post(port, None);
     assert!(
         !offers
@@ -373,8 +312,7 @@ fn kerberos_off_and_garbage_tokens_are_refused() {
             .contains("www-authenticate: kerberos"),
         "{offers}"
     );
-    let out = std::process::Command::new(BIN)
-        .envs(kdc.env())
+    let out = harness(&kdc)
         .env("WSMAN_PASSWORD", kdc::PASSWORD)
         .args(["winrm", "identify", "-a:kerberos"])
         .arg(format!("-r:http://localhost:{port}/wsman"))
@@ -384,8 +322,6 @@ fn kerberos_off_and_garbage_tokens_are_refused() {
     assert!(!out.status.success(), "Kerberos accepted while disabled");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("refused the Kerberos ticket"), "{err}");
-    let _ = off.kill();
-    let _ = off.wait();
 }
 
 /// The load generator over Kerberos: every connection does its own handshake (tickets from the
@@ -395,10 +331,10 @@ fn bench_over_kerberos_with_encryption() {
     let Some(kdc) = Kdc::start_or_skip() else {
         return;
     };
-    let (mut server, port, log) = serve(&kdc, &[]);
+    let (server, log) = serve(&kdc, &[]);
+    let port = server.port(0);
     let json = kdc.dir.join("bench.json");
-    let out = std::process::Command::new(BIN)
-        .envs(kdc.env())
+    let out = harness(&kdc)
         .env("WSMAN_PASSWORD", kdc::PASSWORD)
         .args([
             "bench",
@@ -412,12 +348,7 @@ fn bench_over_kerberos_with_encryption() {
         .arg(&json)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", transcript(&out));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(r["auth"], "kerberos");
@@ -425,8 +356,7 @@ fn bench_over_kerberos_with_encryption() {
     assert!(requests > 0, "{r}");
     assert_eq!(r["ok"].as_u64().unwrap(), requests, "{r}");
     assert_eq!(r["errors"]["transport"], 0, "{r}");
-    let _ = server.kill();
-    let _ = server.wait();
+    server.stop();
     let served = std::fs::read_to_string(&log).unwrap();
     assert!(
         served.contains("auth=\"kerberos\"") || served.contains("auth=kerberos"),

@@ -22,6 +22,19 @@ fn identity(password: &str) -> AuthIdentity {
     }
 }
 
+/// An sspi NTLM context with the test account's credentials for one side.
+fn sspi_ntlm(side: CredentialUse, password: &str) -> (Ntlm, Option<sspi::AuthIdentityBuffers>) {
+    let mut ntlm = Ntlm::new();
+    let creds = ntlm
+        .acquire_credentials_handle()
+        .with_credential_use(side)
+        .with_auth_data(&identity(password))
+        .execute(&mut ntlm)
+        .unwrap()
+        .credentials_handle;
+    (ntlm, creds)
+}
+
 /// sspi's acceptor, one leg per call.
 struct SspiServer {
     ntlm: Ntlm,
@@ -30,14 +43,7 @@ struct SspiServer {
 
 impl SspiServer {
     fn new(password: &str) -> Self {
-        let mut ntlm = Ntlm::new();
-        let creds = ntlm
-            .acquire_credentials_handle()
-            .with_credential_use(CredentialUse::Inbound)
-            .with_auth_data(&identity(password))
-            .execute(&mut ntlm)
-            .unwrap()
-            .credentials_handle;
+        let (ntlm, creds) = sspi_ntlm(CredentialUse::Inbound, password);
         Self { ntlm, creds }
     }
 
@@ -74,14 +80,7 @@ struct SspiClient {
 
 impl SspiClient {
     fn new(password: &str) -> Self {
-        let mut ntlm = Ntlm::new();
-        let creds = ntlm
-            .acquire_credentials_handle()
-            .with_credential_use(CredentialUse::Outbound)
-            .with_auth_data(&identity(password))
-            .execute(&mut ntlm)
-            .unwrap()
-            .credentials_handle;
+        let (ntlm, creds) = sspi_ntlm(CredentialUse::Outbound, password);
         Self { ntlm, creds }
     }
 

@@ -44,8 +44,8 @@ fn winrm_rs_runs_commands_over_basic_and_ntlm() {
     // winrm-rs does not encrypt bodies, so the service must allow unencrypted traffic; Basic
     // must be enabled for its Basic leg.
     let log = common::tempdir("winrm-rs").join("serve.log");
-    let (mut server, url) = common::spawn_serve(
-        env!("CARGO_BIN_EXE_wsman-harness"),
+    let server = common::Served::start(
+        Command::new(env!("CARGO_BIN_EXE_wsman-harness")),
         &[
             "--user",
             &user,
@@ -56,11 +56,10 @@ fn winrm_rs_runs_commands_over_basic_and_ntlm() {
         ],
         std::fs::File::create(&log).unwrap().into(),
     );
-    let authority = common::authority(&url);
-    let (host, port) = authority.rsplit_once(':').unwrap();
+    let (host, port) = ("127.0.0.1", server.port(0).to_string());
     for auth in ["basic", "ntlm"] {
         let out = Command::new(&exe)
-            .args([host, port, "vagrant", PASSWORD, auth])
+            .args([host, &port, "vagrant", PASSWORD, auth])
             .output()
             .unwrap();
         let transcript = format!(
@@ -75,8 +74,7 @@ fn winrm_rs_runs_commands_over_basic_and_ntlm() {
         assert!(out.status.success(), "winrm-rs over {auth}:\n{transcript}");
         assert!(transcript.contains("winrm-rs flows ok"));
     }
-    let _ = server.kill();
-    let _ = server.wait();
+    server.stop();
     // The misplaced OptionSet was accepted and named in the log, not silently.
     let served = std::fs::read_to_string(&log).unwrap();
     assert!(

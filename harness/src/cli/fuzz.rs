@@ -194,6 +194,7 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write, err: &mut (dyn Write + Send)) -
     };
     let summary = crate::fuzzer::run(&target, &generator, &settings, &restarter, &on_event);
     let err = err_lock.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut unwritten = false;
     if !summary.findings.is_empty() || args.out.exists() {
         let path = args.out.join("summary.json");
         let json = serde_json::to_vec_pretty(&summary).unwrap_or_default();
@@ -201,6 +202,7 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write, err: &mut (dyn Write + Send)) -
             .and_then(|_| crate::files::write_atomic(&path, &json))
         {
             let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
+            unwritten = true;
         }
     }
     if args.json {
@@ -215,7 +217,8 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write, err: &mut (dyn Write + Send)) -
     if let Some(why) = &summary.stopped {
         let _ = writeln!(err, "stopped early: {why}");
     }
-    if !summary.findings.is_empty() {
+    // A summary that could not be written is lost data: never a clean exit.
+    if !summary.findings.is_empty() || unwritten {
         exit::FAILURE
     } else if summary.stopped.is_some() {
         exit::UNREACHABLE

@@ -208,11 +208,11 @@ async fn handle(
         deviate_response(&config, r);
     }
     if let Ok(r) = &response {
-        let auth = conn.lock().map_or("?", |c| c.mechanism());
+        // Fields are evaluated only when the line is written (not under --quiet).
         tracing::info!(
             %method,
             path,
-            auth,
+            auth = conn.lock().map_or("?", |c| c.mechanism()),
             status = r.status().as_u16(),
             bytes_in,
             bytes_out = r.body().size_hint().exact().unwrap_or(0),

@@ -45,20 +45,84 @@ pub fn spawn_serve(
     args: &[&str],
     stderr: std::process::Stdio,
 ) -> (std::process::Child, String) {
+    let (child, mut urls) = start_serve(std::process::Command::new(bin), args, stderr);
+    (child, urls.remove(0))
+}
+
+/// Runs `cmd` (the binary, with whatever environment the caller set) as `serve --listen
+/// 127.0.0.1:0 ARGS` and reads one "listening on" line per listener: HTTP, then HTTPS when
+/// `--https-listen` is among the arguments. Returns the child and the listeners' URLs.
+pub fn start_serve(
+    mut cmd: std::process::Command,
+    args: &[&str],
+    stderr: std::process::Stdio,
+) -> (std::process::Child, Vec<String>) {
     use std::io::BufRead;
-    let mut child = std::process::Command::new(bin)
+    let mut child = cmd
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(stderr)
         .spawn()
         .expect("the wsman-harness binary starts");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
-        .read_line(&mut line)
-        .expect("the server prints its address");
-    let url = line.trim().trim_start_matches("listening on ").to_owned();
-    (child, url)
+    let listeners = if args.contains(&"--https-listen") {
+        2
+    } else {
+        1
+    };
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut urls = Vec::new();
+    for _ in 0..listeners {
+        let mut line = String::new();
+        out.read_line(&mut line)
+            .expect("the server prints its address");
+        let Some(rest) = line.trim().strip_prefix("listening on ") else {
+            let _ = child.kill();
+            panic!("serve did not start: {line:?}");
+        };
+        // The HTTPS line goes on with the certificate thumbprint.
+        urls.push(rest.split(' ').next().unwrap_or_default().to_owned());
+    }
+    (child, urls)
+}
+
+/// A `serve` child that is killed when dropped, also when the test fails half way.
+pub struct Served {
+    pub child: std::process::Child,
+    /// One URL per listener, HTTP first.
+    pub urls: Vec<String>,
+}
+
+impl Served {
+    pub fn start(cmd: std::process::Command, args: &[&str], stderr: std::process::Stdio) -> Self {
+        let (child, urls) = start_serve(cmd, args, stderr);
+        Served { child, urls }
+    }
+
+    /// The port of listener `i` (0 = HTTP, 1 = HTTPS).
+    pub fn port(&self, i: usize) -> u16 {
+        authority(&self.urls[i])
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port in the listener URL")
+    }
+
+    /// Stops the server now (so that its log is complete).
+    pub fn stop(mut self) {
+        self.kill();
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 /// `host:port` of an `http://host:port/prefix` URL.

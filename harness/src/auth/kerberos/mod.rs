@@ -19,8 +19,8 @@ use ffi::{
     GSS_C_INTEG_FLAG, GSS_C_MECH_CODE, GSS_C_MUTUAL_FLAG, GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG,
     GSS_IOV_BUFFER_TYPE_DATA, GSS_IOV_BUFFER_TYPE_HEADER, GSS_IOV_BUFFER_TYPE_PADDING,
     GSS_S_COMPLETE, GSS_S_CONTINUE_NEEDED, Gss, OM_uint32, gss, gss_buffer_desc,
-    gss_channel_bindings_struct, gss_cred_id_t, gss_ctx_id_t, gss_iov_buffer_desc,
-    gss_key_value_element_desc, gss_key_value_set_desc, gss_name_t,
+    gss_channel_bindings_struct, gss_iov_buffer_desc, gss_key_value_element_desc,
+    gss_key_value_set_desc, gss_name_t,
 };
 
 /// DER content of the Kerberos 5 mechanism OID, 1.2.840.113554.1.2.2.
@@ -125,71 +125,82 @@ fn check(g: &Gss, operation: &'static str, major: OM_uint32, minor: OM_uint32) -
     }
 }
 
-/// An imported GSS name, released on drop.
-struct Name {
-    g: &'static Gss,
-    raw: gss_name_t,
+/// What a handle is, so that it is released the right way.
+#[derive(Clone, Copy)]
+enum Kind {
+    Name,
+    Cred,
+    Context,
 }
 
-impl Name {
-    fn import(g: &'static Gss, text: &str, kind: &[u8]) -> Result<Name> {
-        let mut buf = gss_buffer_desc::borrowed(text.as_bytes());
-        let mut kind = oid(kind);
-        let (mut minor, mut raw) = (0, ptr::null_mut());
-        // SAFETY: the buffer and OID borrow live data for the call; `raw` is an out-parameter.
-        let major = unsafe { (g.import_name)(&mut minor, &mut buf, &mut kind, &mut raw) };
-        check(g, "import name", major, minor)?;
-        Ok(Name { g, raw })
-    }
+/// A name, credential or security context the library allocated, released once on drop. Null
+/// means none (GSS_C_NO_CREDENTIAL, a context not started yet) and is not released.
+struct Handle {
+    g: &'static Gss,
+    raw: *mut std::ffi::c_void,
+    kind: Kind,
+}
 
-    /// A service name: `HTTP@host` (host-based) or a full principal `HTTP/host@REALM`.
-    fn service(g: &'static Gss, spn: &str) -> Result<Name> {
-        if spn.contains('/') {
-            Self::import(g, spn, &NT_KRB5_PRINCIPAL)
-        } else {
-            Self::import(g, spn, &NT_HOSTBASED_SERVICE)
+// SAFETY: MIT handles are not tied to the thread that made them; every use goes through
+// `&mut` or is read-only, so one is never used from two threads at once.
+unsafe impl Send for Handle {}
+
+impl Handle {
+    fn none(g: &'static Gss, kind: Kind) -> Handle {
+        Handle {
+            g,
+            raw: ptr::null_mut(),
+            kind,
         }
     }
-
-    fn display(g: &Gss, raw: gss_name_t) -> Option<String> {
-        let (mut minor, mut buf) = (0, gss_buffer_desc::EMPTY);
-        // SAFETY: `raw` is a valid name; the buffer is released by take_buffer.
-        let major = unsafe { (g.display_name)(&mut minor, raw, &mut buf, ptr::null_mut()) };
-        (major == GSS_S_COMPLETE)
-            .then(|| String::from_utf8_lossy(&take_buffer(g, &mut buf)).into_owned())
-    }
 }
 
-impl Drop for Name {
+impl Drop for Handle {
     fn drop(&mut self) {
-        let mut m = 0;
-        // SAFETY: releasing our own name once.
-        unsafe { (self.g.release_name)(&mut m, &mut self.raw) };
-    }
-}
-
-/// A credential handle, released on drop.
-struct Cred {
-    g: &'static Gss,
-    raw: gss_cred_id_t,
-}
-
-// SAFETY: a credential handle is not tied to the thread that acquired it; the harness never
-// uses one from two threads at once (contexts are owned by one connection).
-unsafe impl Send for Cred {}
-
-impl Drop for Cred {
-    fn drop(&mut self) {
-        if !self.raw.is_null() {
-            let mut m = 0;
-            // SAFETY: releasing our own credential once.
-            unsafe { (self.g.release_cred)(&mut m, &mut self.raw) };
+        if self.raw.is_null() {
+            return;
         }
+        let (g, mut m) = (self.g, 0);
+        // SAFETY: releasing a handle the library gave us, once, with its own release call.
+        unsafe {
+            match self.kind {
+                Kind::Name => (g.release_name)(&mut m, &mut self.raw),
+                Kind::Cred => (g.release_cred)(&mut m, &mut self.raw),
+                Kind::Context => (g.delete_sec_context)(&mut m, &mut self.raw, ptr::null_mut()),
+            }
+        };
     }
+}
+
+fn import_name(g: &'static Gss, text: &str, kind: &[u8]) -> Result<Handle> {
+    let mut buf = gss_buffer_desc::borrowed(text.as_bytes());
+    let mut kind = oid(kind);
+    let (mut minor, mut name) = (0, Handle::none(g, Kind::Name));
+    // SAFETY: the buffer and OID borrow live data for the call; `raw` is an out-parameter.
+    let major = unsafe { (g.import_name)(&mut minor, &mut buf, &mut kind, &mut name.raw) };
+    check(g, "import name", major, minor)?;
+    Ok(name)
+}
+
+/// A service name: `HTTP@host` (host-based) or a full principal `HTTP/host@REALM`.
+fn service_name(g: &'static Gss, spn: &str) -> Result<Handle> {
+    if spn.contains('/') {
+        import_name(g, spn, &NT_KRB5_PRINCIPAL)
+    } else {
+        import_name(g, spn, &NT_HOSTBASED_SERVICE)
+    }
+}
+
+fn display_name(g: &Gss, raw: gss_name_t) -> Option<String> {
+    let (mut minor, mut buf) = (0, gss_buffer_desc::EMPTY);
+    // SAFETY: `raw` is a valid name; the buffer is released by take_buffer.
+    let major = unsafe { (g.display_name)(&mut minor, raw, &mut buf, ptr::null_mut()) };
+    (major == GSS_S_COMPLETE)
+        .then(|| String::from_utf8_lossy(&take_buffer(g, &mut buf)).into_owned())
 }
 
 /// Whose tickets the initiator uses.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct ClientCredentials {
     /// `user@REALM`; with a password, tickets are obtained for it; without, the default
     /// credential cache must hold them (`kinit`).
@@ -198,14 +209,22 @@ pub struct ClientCredentials {
     pub password: Option<String>,
 }
 
+impl std::fmt::Debug for ClientCredentials {
+    /// Without the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("principal", &self.principal)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 impl ClientCredentials {
-    fn acquire(&self, g: &'static Gss) -> Result<Cred> {
+    fn acquire(&self, g: &'static Gss) -> Result<Handle> {
+        let mut cred = Handle::none(g, Kind::Cred);
         let (Some(principal), Some(password)) = (&self.principal, &self.password) else {
             // GSS_C_NO_CREDENTIAL: the default ccache.
-            return Ok(Cred {
-                g,
-                raw: ptr::null_mut(),
-            });
+            return Ok(cred);
         };
         let acquire = g.acquire_cred_with_password.ok_or_else(|| {
             KerberosError::new(
@@ -216,15 +235,15 @@ impl ClientCredentials {
                 ),
             )
         })?;
-        let name = Name::import(g, principal, &NT_KRB5_PRINCIPAL)?;
+        let name = import_name(g, principal, &NT_KRB5_PRINCIPAL)?;
         let mut pw = gss_buffer_desc::borrowed(password.as_bytes());
         let mut mech = oid(&KRB5_MECH);
         let mut set = ffi::gss_OID_set_desc {
             count: 1,
             elements: &mut mech,
         };
-        let (mut minor, mut raw) = (0, ptr::null_mut());
-        // SAFETY: all inputs borrow live locals for the call; `raw` is an out-parameter.
+        let mut minor = 0;
+        // SAFETY: all inputs borrow live locals for the call; `cred.raw` is an out-parameter.
         let major = unsafe {
             acquire(
                 &mut minor,
@@ -233,13 +252,13 @@ impl ClientCredentials {
                 GSS_C_INDEFINITE,
                 &mut set,
                 GSS_C_INITIATE,
-                &mut raw,
+                &mut cred.raw,
                 ptr::null_mut(),
                 ptr::null_mut(),
             )
         };
         check(g, "acquire credentials", major, minor)?;
-        Ok(Cred { g, raw })
+        Ok(cred)
     }
 }
 
@@ -267,15 +286,12 @@ pub struct Step {
 /// The client side of a Kerberos handshake.
 pub struct Initiator {
     g: &'static Gss,
-    cred: Cred,
-    target: Name,
+    cred: Handle,
+    target: Handle,
     ctx: Context,
     channel_bindings: Option<Vec<u8>>,
     complete: bool,
 }
-
-// SAFETY: see `Cred`; the name is only read by the library.
-unsafe impl Send for Initiator {}
 
 impl Initiator {
     /// Starts a context towards `spn` (`HTTP@host`, `WSMAN@host` or `HTTP/host@REALM`).
@@ -286,7 +302,7 @@ impl Initiator {
     ) -> Result<Initiator> {
         let g = lib("initiator")?;
         let cred = creds.acquire(g)?;
-        let target = Name::service(g, spn)?;
+        let target = service_name(g, spn)?;
         Ok(Initiator {
             g,
             cred,
@@ -315,7 +331,7 @@ impl Initiator {
             (g.init_sec_context)(
                 &mut minor,
                 self.cred.raw,
-                &mut self.ctx.raw,
+                &mut self.ctx.0.raw,
                 self.target.raw,
                 &mut mech,
                 req,
@@ -352,12 +368,9 @@ impl Initiator {
 /// The server side: accepts tickets for any service principal in the keytab.
 pub struct Acceptor {
     g: &'static Gss,
-    cred: Cred,
+    cred: Handle,
     ctx: Context,
 }
-
-// SAFETY: see `Cred`.
-unsafe impl Send for Acceptor {}
 
 /// What an accepted leg yields.
 #[derive(Debug)]
@@ -378,10 +391,7 @@ impl Acceptor {
         let Some(keytab) = keytab else {
             return Ok(Acceptor {
                 g,
-                cred: Cred {
-                    g,
-                    raw: ptr::null_mut(),
-                },
+                cred: Handle::none(g, Kind::Cred),
                 ctx: Context::empty(g),
             });
         };
@@ -410,8 +420,8 @@ impl Acceptor {
             count: 1,
             elements: &mut mech,
         };
-        let (mut minor, mut raw) = (0, ptr::null_mut());
-        // SAFETY: all inputs borrow live locals for the call; `raw` is an out-parameter.
+        let (mut minor, mut cred) = (0, Handle::none(g, Kind::Cred));
+        // SAFETY: all inputs borrow live locals for the call; `cred.raw` is an out-parameter.
         let major = unsafe {
             from(
                 &mut minor,
@@ -420,7 +430,7 @@ impl Acceptor {
                 &mut set,
                 GSS_C_ACCEPT,
                 &mut store,
-                &mut raw,
+                &mut cred.raw,
                 ptr::null_mut(),
                 ptr::null_mut(),
             )
@@ -428,7 +438,7 @@ impl Acceptor {
         check(g, "acceptor credentials", major, minor)?;
         Ok(Acceptor {
             g,
-            cred: Cred { g, raw },
+            cred,
             ctx: Context::empty(g),
         })
     }
@@ -443,18 +453,18 @@ impl Acceptor {
         let g = self.g;
         let mut input = gss_buffer_desc::borrowed(token);
         let mut cb = channel_bindings.map(bindings);
-        let (mut minor, mut out, mut src, mut flags) =
-            (0, gss_buffer_desc::EMPTY, ptr::null_mut(), 0);
-        // SAFETY: every pointer is a live local or null where the API allows it; the name and
-        // token outputs are released below.
+        let (mut minor, mut out, mut flags) = (0, gss_buffer_desc::EMPTY, 0);
+        let mut src = Handle::none(g, Kind::Name);
+        // SAFETY: every pointer is a live local or null where the API allows it; the token is
+        // released by take_buffer, the client name by its handle.
         let major = unsafe {
             (g.accept_sec_context)(
                 &mut minor,
-                &mut self.ctx.raw,
+                &mut self.ctx.0.raw,
                 self.cred.raw,
                 &mut input,
                 cb.as_mut().map_or(ptr::null_mut(), |c| c as *mut _),
-                &mut src,
+                &mut src.raw,
                 ptr::null_mut(),
                 &mut out,
                 &mut flags,
@@ -463,12 +473,9 @@ impl Acceptor {
             )
         };
         let reply = take_buffer(g, &mut out);
-        let client = (!src.is_null()).then(|| Name::display(g, src)).flatten();
-        if !src.is_null() {
-            let mut m = 0;
-            // SAFETY: releasing the name the library gave us, once.
-            unsafe { (g.release_name)(&mut m, &mut src) };
-        }
+        let client = (!src.raw.is_null())
+            .then(|| display_name(g, src.raw))
+            .flatten();
         check(g, "accept", major, minor)?;
         if major == GSS_S_CONTINUE_NEEDED {
             return Err(KerberosError::new(
@@ -482,29 +489,13 @@ impl Acceptor {
                 client,
                 channel_bound: flags & ffi::GSS_C_CHANNEL_BOUND_FLAG != 0,
             },
-            std::mem::replace(&mut self.ctx, Context::empty(g)),
+            self.ctx,
         ))
     }
 }
 
 /// An established (or establishing) security context; deleted on drop.
-pub struct Context {
-    g: &'static Gss,
-    raw: gss_ctx_id_t,
-}
-
-// SAFETY: MIT contexts may move between threads; `&mut self` on every use rules out sharing.
-unsafe impl Send for Context {}
-
-impl Drop for Context {
-    fn drop(&mut self) {
-        if !self.raw.is_null() {
-            let mut m = 0;
-            // SAFETY: deleting our own context once; no output token wanted.
-            unsafe { (self.g.delete_sec_context)(&mut m, &mut self.raw, ptr::null_mut()) };
-        }
-    }
-}
+pub struct Context(Handle);
 
 /// A body sealed for MS-WSMV: the security header goes in front of the ciphertext.
 #[derive(Debug)]
@@ -518,16 +509,13 @@ pub struct Wrapped {
 
 impl Context {
     fn empty(g: &'static Gss) -> Context {
-        Context {
-            g,
-            raw: ptr::null_mut(),
-        }
+        Context(Handle::none(g, Kind::Context))
     }
 
     /// Seals one body the way WinRM expects: `gss_wrap_iov` with header, data and padding
     /// buffers and no trailer, so the checksum rotates into the header (RRC), as SSPI does.
     pub fn wrap_winrm(&mut self, plaintext: &[u8]) -> Result<Wrapped> {
-        let g = self.g;
+        let (g, raw) = (self.0.g, self.0.raw);
         let mut data = plaintext.to_vec();
         let mut iov = [
             gss_iov_buffer_desc {
@@ -548,9 +536,8 @@ impl Context {
         ];
         let (mut minor, mut conf) = (0, 0);
         // SAFETY: the IOV array describes live buffers; wrap_iov_length only fills lengths.
-        let major = unsafe {
-            (g.wrap_iov_length)(&mut minor, self.raw, 1, 0, &mut conf, iov.as_mut_ptr(), 3)
-        };
+        let major =
+            unsafe { (g.wrap_iov_length)(&mut minor, raw, 1, 0, &mut conf, iov.as_mut_ptr(), 3) };
         check(g, "wrap", major, minor)?;
         let mut header = vec![0u8; iov[0].buffer.length];
         let mut padding = vec![0u8; iov[2].buffer.length];
@@ -558,8 +545,7 @@ impl Context {
         iov[2].buffer.value = padding.as_mut_ptr().cast();
         // SAFETY: each IOV points at a buffer of exactly the length the library asked for;
         // the data buffer is encrypted in place.
-        let major =
-            unsafe { (g.wrap_iov)(&mut minor, self.raw, 1, 0, &mut conf, iov.as_mut_ptr(), 3) };
+        let major = unsafe { (g.wrap_iov)(&mut minor, raw, 1, 0, &mut conf, iov.as_mut_ptr(), 3) };
         check(g, "wrap", major, minor)?;
         if conf == 0 {
             return Err(KerberosError::new("wrap", "the context cannot encrypt"));
@@ -571,7 +557,7 @@ impl Context {
 
     /// Unseals one body: header ‖ ciphertext is a whole RFC 4121 wrap token.
     pub fn unwrap_winrm(&mut self, header: &[u8], data: &[u8]) -> Result<Vec<u8>> {
-        let g = self.g;
+        let (g, raw) = (self.0.g, self.0.raw);
         let mut token = Vec::with_capacity(header.len() + data.len());
         token.extend_from_slice(header);
         token.extend_from_slice(data);
@@ -581,7 +567,7 @@ impl Context {
         let major = unsafe {
             (g.unwrap)(
                 &mut minor,
-                self.raw,
+                raw,
                 &mut input,
                 &mut out,
                 &mut conf,
