@@ -14,9 +14,7 @@ use wsman_harness::xml::PrefixStyle;
 #[path = "fixtures.rs"]
 mod fixtures;
 
-use fixtures::{pull_150k, raw_pass, response_header};
-
-const IDENTIFY: &str = r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>"#;
+use fixtures::{GET_REQUEST, IDENTIFY, pull_150k, raw_pass, response_header};
 
 fn receive_response() -> String {
     let id = "1A2B3C4D-0000-4000-8000-000000000001";
@@ -69,6 +67,7 @@ fn group(c: &mut Criterion, name: &str, text: &str, expect_items: Option<usize>)
 
 fn benches(c: &mut Criterion) {
     group(c, "identify", IDENTIFY, None);
+    group(c, "get_request", GET_REQUEST, None);
     group(c, "receive_response", &receive_response(), None);
     let pull = pull_150k();
     let items = match &parse(pull.as_bytes()).unwrap().body {

@@ -84,6 +84,34 @@ const TEXT_BLOCKS: &[(&str, &str, MakeBlock)] = &[
 ];
 
 impl HeaderBlock {
+    /// Reads the blocks whose typed form needs no namespace scope and is faithful by shape: text
+    /// blocks, and a ReplyTo/FaultTo holding only a text Address (what every client sends).
+    /// Anything else is handed back for [`HeaderBlock::from_element`].
+    pub(crate) fn read_unscoped(e: &Element) -> Option<Self> {
+        let n = &e.name;
+        if let Some((_, _, make)) = TEXT_BLOCKS.iter().find(|(ns, l, _)| n.is(ns, l)) {
+            return Text::read(e).map(make);
+        }
+        let reply_to = n.is(ns::ADDRESSING, "ReplyTo");
+        if !(reply_to || n.is(ns::ADDRESSING, "FaultTo")) {
+            return None;
+        }
+        let address = match e.children.as_slice() {
+            [Node::Element(a)] if a.name.is(ns::ADDRESSING, "Address") => Text::read(a)?,
+            _ => return None,
+        };
+        let epr = Epr {
+            attrs: e.attrs.clone(),
+            address,
+            reference_parameters: None,
+        };
+        Some(if reply_to {
+            HeaderBlock::ReplyTo(epr)
+        } else {
+            HeaderBlock::FaultTo(epr)
+        })
+    }
+
     /// Reads a block, keeping it generic when its typed form would not be faithful.
     pub(crate) fn from_element(e: Element, scope: &[(String, String)]) -> Self {
         let n = &e.name;

@@ -38,7 +38,7 @@ struct Parser<'c, 'i> {
     doc: Arc<str>,
 }
 
-impl Parser<'_, '_> {
+impl<'i> Parser<'_, 'i> {
     fn envelope(&mut self) -> Result<Envelope, ParseError> {
         let (tag, empty, offset) = self.first_start("a SOAP 1.2 <s:Envelope>")?;
         let root = self.cur.start_element(&tag, offset)?;
@@ -97,14 +97,11 @@ impl Parser<'_, '_> {
         }
     }
 
-    fn first_start(
-        &mut self,
-        expected: &str,
-    ) -> Result<(BytesStart<'static>, bool, usize), ParseError> {
+    fn first_start(&mut self, expected: &str) -> Result<(BytesStart<'i>, bool, usize), ParseError> {
         loop {
             let at = self.cur.position();
             match self.cur.next_event()? {
-                Ev::Start { tag, empty, offset } => return Ok((tag.into_owned(), empty, offset)),
+                Ev::Start { tag, empty, offset } => return Ok((tag, empty, offset)),
                 Ev::Text(t) if t.trim().is_empty() => {}
                 Ev::Text(_) => return Err(self.cur.unexpected(at, expected, "text")),
                 Ev::End => return Err(self.cur.unexpected(at, expected, "an end tag")),
@@ -131,14 +128,22 @@ impl Parser<'_, '_> {
             blocks: Vec::new(),
         };
         if !empty {
-            let scope = self.cur.scope();
+            // Most blocks read without the namespace scope; it is built once, when one needs it.
+            let mut scope = None;
             loop {
                 let at = self.cur.position();
                 match self.cur.next_event()? {
                     Ev::Text(t) if t.trim().is_empty() => {}
                     Ev::Start { tag, empty, offset } => {
                         let e = self.cur.read_element(&tag, empty, offset)?;
-                        header.blocks.push(HeaderBlock::from_element(e, &scope));
+                        let block = match HeaderBlock::read_unscoped(&e) {
+                            Some(block) => block,
+                            None => {
+                                let scope = scope.get_or_insert_with(|| self.cur.scope());
+                                HeaderBlock::from_element(e, scope)
+                            }
+                        };
+                        header.blocks.push(block);
                     }
                     Ev::End => break,
                     Ev::Text(_) => return Err(self.cur.unexpected(at, "a header block", "text")),

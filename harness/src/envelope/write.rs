@@ -11,17 +11,13 @@ use crate::xml::{PrefixStyle, QName, XmlWriter};
 pub fn write(env: &Envelope, style: PrefixStyle) -> String {
     let capacity = 1024 + env_size_hint(env);
     let mut w = XmlWriter::with_capacity(style, capacity);
-    let root_decls = match style {
-        PrefixStyle::Preserve if !env.prefixes.envelope.is_empty() => env.prefixes.envelope.clone(),
-        _ => XmlWriter::windows_root_decls(),
-    };
     let preserve = style == PrefixStyle::Preserve;
-    w.start(
-        &QName::new(ns::SOAP, "Envelope"),
-        Some("s"),
-        &root_decls,
-        &env.attrs,
-    );
+    let envelope = QName::new(ns::SOAP, "Envelope");
+    if preserve && !env.prefixes.envelope.is_empty() {
+        w.start(&envelope, Some("s"), &env.prefixes.envelope, &env.attrs);
+    } else {
+        w.start_declaring(&envelope, Some("s"), ns::WINDOWS_PREFIXES, &env.attrs);
+    }
     if let Some(h) = &env.header {
         let decls = if preserve {
             &env.prefixes.header[..]
@@ -30,10 +26,7 @@ pub fn write(env: &Envelope, style: PrefixStyle) -> String {
         };
         w.start(&QName::new(ns::SOAP, "Header"), Some("s"), decls, &h.attrs);
         for b in &h.blocks {
-            match b {
-                HeaderBlock::Unknown(e) => w.element(e),
-                other => w.element(&other.to_element()),
-            }
+            write_block(&mut w, b);
         }
         w.end();
     }
@@ -66,6 +59,26 @@ pub fn write(env: &Envelope, style: PrefixStyle) -> String {
     w.end();
     w.end();
     w.finish()
+}
+
+/// Writes a header block; the usual ones (text blocks, a plain ReplyTo) straight from the
+/// model, without building a tree first.
+fn write_block(w: &mut XmlWriter, b: &HeaderBlock) {
+    match b {
+        HeaderBlock::Unknown(e) => w.element(e),
+        HeaderBlock::ReplyTo(epr) | HeaderBlock::FaultTo(epr)
+            if epr.reference_parameters.is_none() =>
+        {
+            w.start(&b.name(), None, &[], &epr.attrs);
+            let a = &epr.address;
+            w.text_element(&QName::new(ns::ADDRESSING, "Address"), &a.attrs, &a.value);
+            w.end();
+        }
+        other => match other.text() {
+            Some(t) => w.text_element(&other.name(), &t.attrs, &t.value),
+            None => w.element(&other.to_element()),
+        },
+    }
 }
 
 /// Items are written straight from their source text: this is the large part of a big response.

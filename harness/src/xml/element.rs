@@ -10,7 +10,7 @@ pub struct Element {
     /// Expanded name.
     pub name: QName,
     /// Prefix seen in the source (`None` when the element was unprefixed).
-    pub prefix: Option<String>,
+    pub prefix: Option<std::borrow::Cow<'static, str>>,
     /// Namespace declarations made on this element: `(prefix, uri)`, `""` for the default.
     pub ns_decls: Vec<(String, String)>,
     /// Attributes other than namespace declarations.

@@ -73,38 +73,50 @@ pub fn compare_in_scope(
     b: &Element,
     scope_b: &[(String, String)],
 ) -> Result<(), Difference> {
-    let mut path = String::new();
-    walk(
-        a,
-        b,
-        &mut path,
-        &mut scope_a.to_vec(),
-        &mut scope_b.to_vec(),
-    )
+    let mut sa: Scope = scope_a
+        .iter()
+        .map(|(p, u)| (p.as_str(), u.as_str()))
+        .collect();
+    let mut sb: Scope = scope_b
+        .iter()
+        .map(|(p, u)| (p.as_str(), u.as_str()))
+        .collect();
+    let mut names = Vec::new();
+    walk(a, b, &mut names, &mut sa, &mut sb)
 }
 
-type Scope = Vec<(String, String)>;
+/// Bindings in scope during a walk, borrowed from the trees (no copies on the way down).
+type Scope<'a> = Vec<(&'a str, &'a str)>;
 
-fn walk(
-    a: &Element,
-    b: &Element,
-    path: &mut String,
-    sa: &mut Scope,
-    sb: &mut Scope,
+/// The path of the element being compared: rendered only when a difference is reported, so
+/// that equal trees (the common case) cost no string building.
+fn render_path(names: &[&QName]) -> String {
+    let mut path = String::new();
+    for n in names {
+        path.push('/');
+        path.push_str(&n.to_string());
+    }
+    path
+}
+
+fn walk<'a>(
+    a: &'a Element,
+    b: &'a Element,
+    names: &mut Vec<&'a QName>,
+    sa: &mut Scope<'a>,
+    sb: &mut Scope<'a>,
 ) -> Result<(), Difference> {
-    let mark = path.len();
-    path.push('/');
-    path.push_str(&a.name.to_string());
+    names.push(&a.name);
     let (ma, mb) = (sa.len(), sb.len());
-    sa.extend(a.ns_decls.iter().cloned());
-    sb.extend(b.ns_decls.iter().cloned());
-    let diff = |expected: String, actual: String, path: &str| Difference {
-        path: path.to_owned(),
+    sa.extend(a.ns_decls.iter().map(|(p, u)| (p.as_str(), u.as_str())));
+    sb.extend(b.ns_decls.iter().map(|(p, u)| (p.as_str(), u.as_str())));
+    let diff = |expected: String, actual: String, names: &[&QName]| Difference {
+        path: render_path(names),
         expected,
         actual,
     };
     if a.name != b.name {
-        return Err(diff(a.name.to_string(), b.name.to_string(), path));
+        return Err(diff(a.name.to_string(), b.name.to_string(), names));
     }
     for x in &a.attrs {
         match b.attrs.iter().find(|y| y.name == x.name) {
@@ -112,14 +124,14 @@ fn walk(
                 return Err(diff(
                     format!("attribute {}=\"{}\"", x.name, x.value),
                     "no such attribute".into(),
-                    path,
+                    names,
                 ));
             }
             Some(y) if y.value != x.value => {
                 return Err(diff(
                     format!("attribute {}=\"{}\"", x.name, x.value),
                     format!("attribute {}=\"{}\"", y.name, y.value),
-                    path,
+                    names,
                 ));
             }
             _ => {}
@@ -133,45 +145,51 @@ fn walk(
         return Err(diff(
             "no such attribute".into(),
             format!("attribute {}=\"{}\"", y.name, y.value),
-            path,
+            names,
         ));
     }
     let qname_valued = a.name.ns == ns::SOAP && a.name.local == "Value";
-    let (ka, kb) = (significant(&a.children), significant(&b.children));
-    if ka.len() != kb.len() {
+    let (na, nb) = (
+        significant(&a.children).count(),
+        significant(&b.children).count(),
+    );
+    if na != nb {
         return Err(diff(
-            format!("{} child nodes", ka.len()),
-            format!("{} child nodes", kb.len()),
-            path,
+            format!("{na} child nodes"),
+            format!("{nb} child nodes"),
+            names,
         ));
     }
-    for (x, y) in ka.iter().zip(&kb) {
+    for (x, y) in significant(&a.children).zip(significant(&b.children)) {
         match (x, y) {
-            (Node::Element(x), Node::Element(y)) => walk(x, y, path, sa, sb)?,
+            (Node::Element(x), Node::Element(y)) => walk(x, y, names, sa, sb)?,
             (Node::Text(x), Node::Text(y)) => {
-                let same = match (qname_valued, resolve(x, sa), resolve(y, sb)) {
-                    (true, Some(qa), Some(qb)) => qa == qb,
-                    _ => x == y,
+                let same = if qname_valued {
+                    match (resolve_in(x, sa), resolve_in(y, sb)) {
+                        (Some(qa), Some(qb)) => qa == qb,
+                        _ => x == y,
+                    }
+                } else {
+                    x == y
                 };
                 if !same {
-                    return Err(diff(format!("text {x:?}"), format!("text {y:?}"), path));
+                    return Err(diff(format!("text {x:?}"), format!("text {y:?}"), names));
                 }
             }
-            (x, y) => return Err(diff(node_kind(x), node_kind(y), path)),
+            (x, y) => return Err(diff(node_kind(x), node_kind(y), names)),
         }
     }
     sa.truncate(ma);
     sb.truncate(mb);
-    path.truncate(mark);
+    names.pop();
     Ok(())
 }
 
 /// Whitespace-only text is layout wherever it stands (`<s:Body> </s:Body>` is an empty body).
-fn significant(children: &[Node]) -> Vec<&Node> {
+fn significant(children: &[Node]) -> impl Iterator<Item = &Node> {
     children
         .iter()
         .filter(|n| !matches!(n, Node::Text(t) if t.trim().is_empty()))
-        .collect()
 }
 
 fn node_kind(n: &Node) -> String {
@@ -189,5 +207,16 @@ pub fn resolve(text: &str, scope: &[(String, String)]) -> Option<QName> {
         .iter()
         .rev()
         .find(|(q, _)| q == p)
+        .map(|(_, u)| QName::owned(u, local))
+}
+
+/// [`resolve`] over a borrowed scope.
+fn resolve_in(text: &str, scope: &[(&str, &str)]) -> Option<QName> {
+    let t = text.trim();
+    let (p, local) = t.split_once(':').unwrap_or(("", t));
+    scope
+        .iter()
+        .rev()
+        .find(|(q, _)| *q == p)
         .map(|(_, u)| QName::owned(u, local))
 }

@@ -6,6 +6,7 @@
 mod element;
 mod equiv;
 mod fragment;
+mod intern;
 mod name;
 mod reader;
 mod writer;
@@ -13,6 +14,7 @@ mod writer;
 pub use element::{Element, Node};
 pub use equiv::{Difference, EquivError, compare_elements, compare_in_scope, equivalent, resolve};
 pub use fragment::Fragment;
+pub use intern::{local as intern_local, prefix as intern_prefix};
 pub use name::{Attribute, QName, attr, same_attrs};
 pub use reader::{
     Cursor, DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, Decoded, ErrorKind, Ev, Limits, ParseError,

@@ -29,7 +29,7 @@ impl QName {
     pub fn owned(ns: &str, local: &str) -> Self {
         Self {
             ns: ns::intern(ns),
-            local: Cow::Owned(local.to_owned()),
+            local: super::intern::local(local),
         }
     }
 
@@ -65,7 +65,7 @@ pub struct Attribute {
     /// Expanded name; unprefixed attributes have no namespace.
     pub name: QName,
     /// Prefix seen in the source, used by the writer when it preserves prefixes.
-    pub prefix: Option<String>,
+    pub prefix: Option<Cow<'static, str>>,
     /// Unescaped, normalised value.
     pub value: String,
 }

@@ -435,7 +435,6 @@ impl<'i> Cursor<'i> {
         if empty {
             self.depth -= 1;
         }
-        self.check_declarations(tag, offset)?;
         self.check_prefixes(tag, offset)
     }
 
@@ -454,8 +453,9 @@ impl<'i> Cursor<'i> {
         Ok(())
     }
 
-    /// Refuses malformed attributes (names, syntax, entity references) and undeclared prefixes
-    /// on an element without building names.
+    /// Refuses malformed attributes (names, syntax, entity references), undeclared prefixes and
+    /// namespace URIs that could not be written back, on an element without building names: one
+    /// pass over the attributes, which [`Cursor::start_element`] then need not check again.
     #[inline]
     pub fn check_prefixes(&self, tag: &BytesStart<'_>, offset: usize) -> Result<(), ParseError> {
         let name: &str = tag.name().into_inner();
@@ -491,41 +491,21 @@ impl<'i> Cursor<'i> {
                 ));
             }
             let raw: &str = a.value.as_ref();
+            if a.key.as_namespace_binding().is_some() {
+                check_namespace_uri(raw).map_err(|m| self.error(offset, m))?;
+                continue;
+            }
             if raw.contains('&') {
                 a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
                     .map_err(|e| self.attr_error(offset, e))?;
             }
             if a.key.prefix().is_some()
-                && a.key.as_namespace_binding().is_none()
                 && let (ResolveResult::Unknown(p), _) = resolver.resolve_attribute(a.key)
             {
                 return Err(self.error(
                     offset,
                     ErrorKind::Namespace(format!("attribute prefix '{p}' is not declared")),
                 ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Namespace URIs are kept raw (as the resolver uses them), so a `"` or `<` in one could not
-    /// be written back; neither may appear in a URI (RFC 3986), so such declarations are refused.
-    #[inline]
-    fn check_declarations(&self, tag: &BytesStart<'_>, offset: usize) -> Result<(), ParseError> {
-        if !tag.attributes_raw().contains("xmlns") {
-            return Ok(());
-        }
-        for a in tag.attributes().flatten() {
-            if a.key.as_namespace_binding().is_some() {
-                let v: &str = a.value.as_ref();
-                if v.contains(['"', '<']) {
-                    return Err(self.error(
-                        offset,
-                        ErrorKind::Namespace(format!(
-                            "namespace URI {v:?} contains a character not allowed in a URI"
-                        )),
-                    ));
-                }
             }
         }
         Ok(())
@@ -593,13 +573,17 @@ impl<'i> Cursor<'i> {
         offset: usize,
     ) -> Result<Element, ParseError> {
         let name = self.resolve(tag, offset)?;
-        let prefix = tag.name().prefix().map(|p| p.as_ref().to_owned());
+        let prefix = tag
+            .name()
+            .prefix()
+            .map(|p| super::intern::prefix(p.as_ref()));
         let mut el = Element {
             name,
             prefix,
             ..Element::default()
         };
-        for a in tag.attributes() {
+        // Every start tag passed `check_prefixes` when it was read (duplicates included).
+        for a in tag.attributes().with_checks(false) {
             let a = a.map_err(|e| self.error(offset, ErrorKind::Syntax(e.to_string())))?;
             if let Some(decl) = a.key.as_namespace_binding() {
                 let p = match decl {
@@ -629,7 +613,7 @@ impl<'i> Cursor<'i> {
             };
             el.attrs.push(Attribute {
                 name: QName::owned(&ns, local.as_ref()),
-                prefix: a.key.prefix().map(|p| p.as_ref().to_owned()),
+                prefix: a.key.prefix().map(|p| super::intern::prefix(p.as_ref())),
                 value,
             });
         }
@@ -741,10 +725,14 @@ impl<'i> Cursor<'i> {
         }
     }
 
-    /// The namespace bindings in scope now, latest binding per prefix; `""` is the default.
+    /// The namespace bindings in scope in the element open now, latest binding per prefix; `""`
+    /// is the default. Bindings of a child that was just closed do not count, so this may be
+    /// called after reading children.
     pub fn scope(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
-        for (decl, uri) in self.reader.resolver().bindings() {
+        let resolver = self.reader.resolver();
+        let open = u16::try_from(self.depth).unwrap_or(u16::MAX);
+        for (decl, uri) in (1..=open).flat_map(|level| resolver.bindings_of(level)) {
             let p = match decl {
                 PrefixDeclaration::Default => String::new(),
                 PrefixDeclaration::Named(p) => p.to_owned(),
@@ -776,6 +764,17 @@ impl<'i> Cursor<'i> {
             }
         }
     }
+}
+
+/// Namespace URIs are kept raw (as the resolver uses them), so a `"` or `<` in one could not
+/// be written back; neither may appear in a URI (RFC 3986), so such declarations are refused.
+fn check_namespace_uri(v: &str) -> Result<(), ErrorKind> {
+    if v.contains(['"', '<']) {
+        return Err(ErrorKind::Namespace(format!(
+            "namespace URI {v:?} contains a character not allowed in a URI"
+        )));
+    }
+    Ok(())
 }
 
 /// `local` or `prefix:local`, both parts non-empty (Namespaces in XML 1.0 §4).
@@ -823,5 +822,51 @@ pub fn describe(name: &QName) -> String {
         Some(_) => format!("<{name}>"),
         None if name.ns.is_empty() => format!("<{}>", name.local),
         None => format!("<{}> in namespace {}", name.local, name.ns),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_is_that_of_the_open_element_even_after_a_child_closed() {
+        let src = decode(
+            br#"<r xmlns:a="urn:a"><c xmlns:b="urn:b"/><d xmlns:a="urn:other"></d></r>"#,
+            Limits::default(),
+        )
+        .unwrap();
+        let mut cur = Cursor::new(&src, Limits::default());
+        let pair = |p: &str, u: &str| (p.to_owned(), u.to_owned());
+        assert!(matches!(cur.next_event().unwrap(), Ev::Start { .. }));
+        assert_eq!(cur.scope(), vec![pair("a", "urn:a")]);
+        // An empty child: its binding is still pending in the tokenizer's resolver.
+        assert!(matches!(
+            cur.next_event().unwrap(),
+            Ev::Start { empty: true, .. }
+        ));
+        assert_eq!(cur.scope(), vec![pair("a", "urn:a")]);
+        // Inside a child that rebinds `a`, its binding wins; after it closes, the outer one.
+        assert!(matches!(
+            cur.next_event().unwrap(),
+            Ev::Start { empty: false, .. }
+        ));
+        assert_eq!(cur.scope(), vec![pair("a", "urn:other")]);
+        assert!(matches!(cur.next_event().unwrap(), Ev::End));
+        assert_eq!(cur.scope(), vec![pair("a", "urn:a")]);
+    }
+
+    #[test]
+    fn one_attribute_pass_still_refuses_each_kind_of_bad_attribute() {
+        for (doc, needle) in [
+            (r#"<r xmlns:p='urn:"x'/>"#, "not allowed in a URI"),
+            (r#"<r x:y="1"/>"#, "attribute prefix 'x' is not declared"),
+            (r#"<r a="1" a="2"/>"#, "a"),
+            (r#"<r a="&bogus;"/>"#, "bogus"),
+            (r#"<r :a="1"/>"#, "malformed attribute name"),
+        ] {
+            let err = parse_document(doc.as_bytes(), Limits::default()).unwrap_err();
+            assert!(err.to_string().contains(needle), "{doc}: {err}");
+        }
     }
 }

@@ -4,9 +4,15 @@
 //! writes (`s`, `a`, `w`, `rsp`, ...), [`PrefixStyle::Preserve`] reuses the prefixes the input had.
 //! Either way every name resolves to the same namespace URI it had in the model.
 
+use std::borrow::Cow;
+
 use super::element::{Element, Node};
 use super::name::{Attribute, QName};
 use crate::ns;
+
+/// A binding the writer tracks: `(prefix, uri)`. Known prefixes and namespaces are `'static`,
+/// so declaring them allocates nothing.
+type Binding = (Cow<'static, str>, Cow<'static, str>);
 
 /// Which prefixes the writer prefers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -26,7 +32,7 @@ pub struct XmlWriter {
     out: String,
     style: PrefixStyle,
     /// Bindings in scope, innermost last: (prefix, uri), `""` for the default namespace.
-    scope: Vec<(String, String)>,
+    scope: Vec<Binding>,
     /// Scope length at each open element.
     marks: Vec<usize>,
     /// True while a start tag is written but not yet closed with `>`.
@@ -37,6 +43,8 @@ pub struct XmlWriter {
     name_marks: Vec<usize>,
     /// Scratch for a start tag's attributes, kept for its capacity.
     attr_buf: String,
+    /// Scratch for the declarations a start tag adds, kept for its capacity.
+    decl_buf: Vec<Binding>,
     generated: usize,
 }
 
@@ -51,12 +59,14 @@ impl XmlWriter {
         Self {
             out: String::with_capacity(capacity),
             style,
-            scope: Vec::new(),
-            marks: Vec::new(),
+            // Sized for a usual envelope, so that writing one does not regrow them.
+            scope: Vec::with_capacity(16),
+            marks: Vec::with_capacity(16),
             tag_open: false,
-            open_names: String::new(),
-            name_marks: Vec::new(),
-            attr_buf: String::new(),
+            open_names: String::with_capacity(256),
+            name_marks: Vec::with_capacity(16),
+            attr_buf: String::with_capacity(64),
+            decl_buf: Vec::with_capacity(8),
             generated: 0,
         }
     }
@@ -85,7 +95,7 @@ impl XmlWriter {
             .iter()
             .rev()
             .find(|(p, _)| p == prefix)
-            .map(|(_, u)| u.as_str())
+            .map(|(_, u)| u.as_ref())
     }
 
     /// A prefix (never the default) currently bound to `uri` and not shadowed.
@@ -94,7 +104,7 @@ impl XmlWriter {
             .iter()
             .rev()
             .filter(|(p, u)| !p.is_empty() && u == uri)
-            .map(|(p, _)| p.as_str())
+            .map(|(p, _)| p.as_ref())
             .find(|p| self.lookup(p) == Some(uri))
     }
 
@@ -106,11 +116,35 @@ impl XmlWriter {
         decls: &[(String, String)],
         attrs: &[Attribute],
     ) {
+        self.open(name, hint, decls, attrs);
+    }
+
+    /// [`XmlWriter::start`] with declarations from a static table, such as
+    /// [`ns::WINDOWS_PREFIXES`] on an envelope root.
+    pub fn start_declaring(
+        &mut self,
+        name: &QName,
+        hint: Option<&str>,
+        decls: &[(&str, &str)],
+        attrs: &[Attribute],
+    ) {
+        self.open(name, hint, decls, attrs);
+    }
+
+    fn open<P: AsRef<str>, U: AsRef<str>>(
+        &mut self,
+        name: &QName,
+        hint: Option<&str>,
+        decls: &[(P, U)],
+        attrs: &[Attribute],
+    ) {
         self.close_tag();
         self.marks.push(self.scope.len());
-        let mut new_decls: Vec<(String, String)> = Vec::new();
+        let mut new_decls = std::mem::take(&mut self.decl_buf);
+        new_decls.clear();
         for (p, u) in decls {
-            if self.lookup(p) != Some(u.as_str()) && !new_decls.iter().any(|(q, _)| q == p) {
+            let (p, u) = (p.as_ref(), u.as_ref());
+            if self.lookup(p) != Some(u) && !new_decls.iter().any(|(q, _)| q == p) {
                 self.bind(&mut new_decls, p, u);
             }
         }
@@ -140,19 +174,13 @@ impl XmlWriter {
         self.open_names = names;
         self.name_marks.push(name_start);
         self.attr_buf = attr_text;
+        self.decl_buf = new_decls;
     }
 
-    /// Declares every Windows prefix on the next element (the envelope root does this).
-    pub fn windows_root_decls() -> Vec<(String, String)> {
-        ns::WINDOWS_PREFIXES
-            .iter()
-            .map(|(p, u)| (p.to_string(), u.to_string()))
-            .collect()
-    }
-
-    fn bind(&mut self, new_decls: &mut Vec<(String, String)>, prefix: &str, uri: &str) {
-        new_decls.push((prefix.to_owned(), uri.to_owned()));
-        self.scope.push((prefix.to_owned(), uri.to_owned()));
+    fn bind(&mut self, new_decls: &mut Vec<Binding>, prefix: &str, uri: &str) {
+        let binding = (super::intern::prefix(prefix), ns::intern(uri));
+        new_decls.push(binding.clone());
+        self.scope.push(binding);
     }
 
     /// Chooses (declaring it if needed) the prefix for an element and appends `prefix:` to
@@ -161,7 +189,7 @@ impl XmlWriter {
         &mut self,
         name: &QName,
         hint: Option<&str>,
-        new_decls: &mut Vec<(String, String)>,
+        new_decls: &mut Vec<Binding>,
         into: &mut String,
     ) {
         let uri = name.ns.as_ref();
@@ -197,12 +225,7 @@ impl XmlWriter {
     }
 
     /// As [`Self::element_prefix`], for an attribute (never the default namespace).
-    fn attribute_prefix(
-        &mut self,
-        a: &Attribute,
-        new_decls: &mut Vec<(String, String)>,
-        into: &mut String,
-    ) {
+    fn attribute_prefix(&mut self, a: &Attribute, new_decls: &mut Vec<Binding>, into: &mut String) {
         let uri = a.name.ns.as_ref();
         if uri.is_empty() {
             return;
@@ -233,7 +256,7 @@ impl XmlWriter {
     }
 
     /// A prefix not already declared on this element: the preferred one, else `nsN`.
-    fn fresh_prefix(&mut self, preferred: Option<&str>, new_decls: &[(String, String)]) -> String {
+    fn fresh_prefix(&mut self, preferred: Option<&str>, new_decls: &[Binding]) -> String {
         if let Some(p) = preferred
             && !p.is_empty()
             && !new_decls.iter().any(|(q, _)| q == p)
@@ -264,7 +287,7 @@ impl XmlWriter {
                     .map(str::to_owned);
                 let p = self.fresh_prefix(preferred.as_deref(), &[]);
                 push_xmlns(&mut self.out, &p, &name.ns);
-                self.scope.push((p.clone(), name.ns.to_string()));
+                self.scope.push((Cow::Owned(p.clone()), name.ns.clone()));
                 p
             }
         };
