@@ -125,6 +125,27 @@ pub struct Answer {
     pub plain: bytes::Bytes,
     /// Why a sealed body did not unseal.
     pub unseal_error: Option<String>,
+    /// The body as a tree, read once on first use: the state tracker, the replay judge and the
+    /// oracle all look at it.
+    tree: std::sync::OnceLock<Result<crate::xml::Element, crate::xml::ParseError>>,
+}
+
+impl Answer {
+    fn new(raw: RawResponse, plain: bytes::Bytes, unseal_error: Option<String>) -> Self {
+        Self {
+            raw,
+            plain,
+            unseal_error,
+            tree: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The (unsealed) body read as an XML document.
+    pub fn tree(&self) -> Result<&crate::xml::Element, &crate::xml::ParseError> {
+        self.tree
+            .get_or_init(|| crate::xml::parse_document(&self.plain, crate::xml::Limits::default()))
+            .as_ref()
+    }
 }
 
 /// Per-worker execution state: the open connection survives from case to case (keep-alive,
@@ -177,7 +198,7 @@ impl Exec {
             if let StepResult::Answered(answers) = &o.result
                 && let Some(a) = answers.first()
             {
-                opened.note(&a.plain, &body, a.raw.status);
+                opened.note(a, &body);
                 let resp = Response {
                     status: a.raw.status,
                     headers: a.raw.headers.clone(),
@@ -189,7 +210,7 @@ impl Exec {
                     elapsed: o.elapsed,
                     keep_alive: !a.raw.closes,
                 };
-                let _ = run.judge(step, &message_id, &resp);
+                let _ = run.judge_parsed(step, &message_id, &resp, a.tree());
             }
             out.push(o);
             if stop {
@@ -333,11 +354,10 @@ impl Exec {
                 .read_response(deadline, self.target.max_body, false);
             self.live = None;
             return match early {
-                Ok(raw) => StepResult::Answered(vec![Answer {
-                    plain: raw.body.clone(),
-                    raw,
-                    unseal_error: None,
-                }]),
+                Ok(raw) => {
+                    let plain = raw.body.clone();
+                    StepResult::Answered(vec![Answer::new(raw, plain, None)])
+                }
                 Err(_) => StepResult::Send(e),
             };
         }
@@ -357,11 +377,7 @@ impl Exec {
                 Ok(raw) => {
                     let (plain, unseal_error) = unseal(live.session.as_deref_mut(), &raw);
                     let closes = raw.closes;
-                    answers.push(Answer {
-                        raw,
-                        plain,
-                        unseal_error,
-                    });
+                    answers.push(Answer::new(raw, plain, unseal_error));
                     if closes {
                         break;
                     }
@@ -603,7 +619,8 @@ impl Opened {
 
     /// Learns from one exchange: what a response opened, and what a successful request
     /// closed (a shell Delete, a Release, the end of an enumeration).
-    fn note(&mut self, body: &[u8], request: &str, status: u16) {
+    fn note(&mut self, answer: &Answer, request: &str) {
+        let (body, status) = (&answer.plain[..], answer.raw.status);
         if body.is_empty() || self.shells.len() + self.contexts.len() > 64 {
             return;
         }
@@ -615,7 +632,7 @@ impl Opened {
         {
             return;
         }
-        let Ok(tree) = crate::xml::parse_document(body, crate::xml::Limits::default()) else {
+        let Ok(tree) = answer.tree() else {
             return;
         };
         if status == 200 && !self.is_empty() {
@@ -690,7 +707,7 @@ fn cleanup_step(request: &str) -> Option<crate::scenario::Step> {
     Some(crate::scenario::Step {
         name: "clean up".into(),
         request: request.to_owned(),
-        request_tree: tree,
+        request_tree: std::sync::Arc::new(tree),
         request_headers: Vec::new(),
         response: None,
         asserts: Vec::new(),

@@ -60,7 +60,7 @@ impl Generator {
         for s in &mut seeds {
             for step in &mut s.steps {
                 if set_header_text(
-                    &mut step.request_tree,
+                    std::sync::Arc::make_mut(&mut step.request_tree),
                     ns::WSMAN,
                     "OperationTimeout",
                     &plan.operation_timeout,
@@ -115,7 +115,10 @@ impl Generator {
                 Layer::Tree => {
                     let step = &mut scenario.steps[target];
                     for _ in 0..=rng.usize(..2) {
-                        labels.push(format!("tree:{}", tree(&mut rng, &mut step.request_tree)));
+                        labels.push(format!(
+                            "tree:{}",
+                            tree(&mut rng, std::sync::Arc::make_mut(&mut step.request_tree))
+                        ));
                     }
                     step.request = render(&step.request_tree);
                 }

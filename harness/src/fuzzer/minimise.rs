@@ -114,7 +114,7 @@ pub fn minimise(
     while n > 1 {
         n -= 1;
         let mut c = best.clone();
-        if remove_nth(&mut c.steps[si].request_tree, n).is_none() {
+        if remove_nth(std::sync::Arc::make_mut(&mut c.steps[si].request_tree), n).is_none() {
             continue;
         }
         c.steps[si].request = render(&c.steps[si].request_tree);

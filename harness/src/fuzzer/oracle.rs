@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use super::exec::{FuzzTarget, StepOutcome, StepResult};
 use super::wire::{RawConn, ReadError};
 use crate::ns;
-use crate::xml::{Limits, parse_document};
 
 /// The kinds of finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -123,7 +122,7 @@ fn judge_step(o: &StepOutcome) -> Option<(Bucket, String)> {
             }
             let soap = looks_like_soap(a.raw.header("Content-Type"), &a.plain);
             let tree = if soap && !a.plain.is_empty() {
-                match parse_document(&a.plain, Limits::default()) {
+                match a.tree() {
                     Ok(t)
                         if t.name.is(ns::SOAP, "Envelope") || t.name.is(ns::SOAP11, "Envelope") =>
                     {
@@ -145,7 +144,7 @@ fn judge_step(o: &StepOutcome) -> Option<(Bucket, String)> {
             } else {
                 None
             };
-            let fault = tree.as_ref().is_some_and(is_fault);
+            let fault = tree.is_some_and(is_fault);
             if status >= 500 && status != 503 && !fault {
                 // WinRM answers an unencrypted body it refuses with an empty 500 (MS-WSMV
                 // 3.1.4.1.2 leaves the status to the server); that is the expected answer.

@@ -285,7 +285,7 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scenario, Sc
             status: s.status.map(|x| *x.get_ref()).unwrap_or(200),
             headers: s.response_headers.into_iter().collect(),
             body,
-            tree,
+            tree: tree.map(Into::into),
         });
         if let Some(st) = &response
             && !(100..=599).contains(&st.status)
@@ -323,7 +323,7 @@ pub fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scenario, Sc
         steps.push(Step {
             name,
             request,
-            request_tree,
+            request_tree: request_tree.into(),
             request_headers: s.request_headers.into_iter().collect(),
             response,
             asserts,

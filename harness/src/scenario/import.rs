@@ -180,13 +180,13 @@ fn step(request: (String, Element), response: Option<(String, Element)>, status:
             status,
             headers: Vec::new(),
             body,
-            tree: Some(tree),
+            tree: Some(tree.into()),
         }
     });
     Step {
         name: step_label(&request.1),
         request: request.0,
-        request_tree: request.1,
+        request_tree: request.1.into(),
         request_headers: Vec::new(),
         response,
         asserts: Vec::new(),

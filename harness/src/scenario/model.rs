@@ -50,8 +50,9 @@ pub struct Step {
     pub name: String,
     /// The request envelope as recorded (may hold `${var}` placeholders).
     pub request: String,
-    /// The request, parsed.
-    pub request_tree: Element,
+    /// The request, parsed (shared: the remote fuzzer clones a scenario per case and changes
+    /// only the trees it damages).
+    pub request_tree: std::sync::Arc<Element>,
     /// Extra request headers to send (e.g. `WSMANIDENTIFY: unauthenticated`).
     pub request_headers: Vec<(String, String)>,
     /// The recorded response, when there is one.
@@ -79,8 +80,8 @@ pub struct Recorded {
     pub headers: Vec<(String, String)>,
     /// The body as recorded (empty for none).
     pub body: String,
-    /// The body parsed, when it is XML.
-    pub tree: Option<Element>,
+    /// The body parsed, when it is XML (shared, as [`Step::request_tree`]).
+    pub tree: Option<std::sync::Arc<Element>>,
 }
 
 /// A check on the live response.

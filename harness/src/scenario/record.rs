@@ -135,13 +135,13 @@ impl Recorder {
         self.steps.push(Step {
             name: step_label(&request_tree),
             request: req,
-            request_tree,
+            request_tree: request_tree.into(),
             request_headers,
             response: Some(Recorded {
                 status,
                 headers: Vec::new(),
                 body: resp,
-                tree,
+                tree: tree.map(Into::into),
             }),
             asserts: Vec::new(),
             captures: Vec::new(),

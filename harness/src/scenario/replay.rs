@@ -13,7 +13,7 @@ use super::model::{Assertion, Scenario, Step};
 use super::symbols::{Bindings, Symbols, in_recorded_form, key};
 use crate::client::{Client, ClientError, Request, Response};
 use crate::ns;
-use crate::xml::{Element, Limits, Node, PrefixStyle, XmlWriter, parse_document};
+use crate::xml::{Element, Limits, Node, ParseError, PrefixStyle, XmlWriter, parse_document};
 
 /// Sends one request and returns the response.
 pub trait Exchanger {
@@ -144,7 +144,7 @@ impl<'s> Run<'s> {
     /// in `a:To`, live values for bound symbols and `${vars}`. Returns the body and the id.
     pub fn request(&self, step: &Step, url: &str) -> (String, String) {
         let message_id = crate::ids::new_message_id();
-        let mut tree = step.request_tree.clone();
+        let mut tree = Element::clone(&step.request_tree);
         let mut vars = self.vars.clone();
         vars.insert("messageId".into(), message_id.clone());
         vars.insert("serviceUrl".into(), url.to_owned());
@@ -201,8 +201,20 @@ impl<'s> Run<'s> {
         sent_id: &str,
         resp: &Response,
     ) -> (Vec<Mismatch>, Vec<String>) {
-        let mut mismatches = Vec::new();
         let live_tree = parse_document(&resp.body, Limits::default());
+        self.judge_parsed(step, sent_id, resp, live_tree.as_ref())
+    }
+
+    /// [`Run::judge`] with the response body already read as a tree (or the reason it is not
+    /// one), for callers that need the tree themselves.
+    pub fn judge_parsed(
+        &mut self,
+        step: &Step,
+        sent_id: &str,
+        resp: &Response,
+        live_tree: Result<&Element, &ParseError>,
+    ) -> (Vec<Mismatch>, Vec<String>) {
+        let mut mismatches = Vec::new();
         if let Some(rec) = &step.response {
             if rec.status != resp.status {
                 mismatches.push(Mismatch {
@@ -223,7 +235,7 @@ impl<'s> Run<'s> {
                     });
                 }
             }
-            match (&rec.tree, &live_tree) {
+            match (&rec.tree, live_tree) {
                 (Some(expected), Ok(actual)) => {
                     let recorded_id =
                         super::header_text(&step.request_tree, ns::ADDRESSING, "MessageID")
@@ -252,9 +264,9 @@ impl<'s> Run<'s> {
         let failed = step
             .asserts
             .iter()
-            .filter_map(|a| check(a, resp, tree.as_ref()).err())
+            .filter_map(|a| check(a, resp, tree).err())
             .collect();
-        if let Some(tree) = &tree {
+        if let Some(tree) = tree {
             for c in &step.captures {
                 if let Some(v) = c.path.values(tree).into_iter().next() {
                     self.vars.insert(c.name.clone(), v);

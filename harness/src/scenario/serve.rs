@@ -294,7 +294,7 @@ impl ReplayResponder {
         let reply = match step.response.as_ref() {
             Some(rec) => match &rec.tree {
                 Some(tree) => {
-                    let mut out = tree.clone();
+                    let mut out = Element::clone(tree);
                     rewrite(&mut out, &p.symbols, &bindings, message_id.as_deref());
                     let body =
                         XmlWriter::document(&out, PrefixStyle::Preserve, rec.body.len() + 64);

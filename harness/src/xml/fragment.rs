@@ -40,13 +40,7 @@ impl Fragment {
     /// A fragment over text the caller wrote itself: one element that declares every prefix it
     /// uses. (Used for generated content, where building a tree only to write it is waste.)
     pub fn from_xml(text: String) -> Self {
-        let end = text.len();
-        Self(Repr::Raw {
-            doc: Arc::from(text),
-            start: 0,
-            end,
-            scope: Arc::from(Vec::new()),
-        })
+        Self::from_shared(Arc::from(text))
     }
 
     /// A fragment over shared text holding exactly one self-contained element (every prefix it
@@ -57,7 +51,7 @@ impl Fragment {
             doc,
             start: 0,
             end,
-            scope: Arc::from(Vec::new()),
+            scope: no_scope(),
         })
     }
 
@@ -125,6 +119,13 @@ impl Fragment {
             } => w.raw_element(&doc[*start..*end], scope),
         }
     }
+}
+
+/// The empty scope of self-contained fragments, shared: a large enumeration makes thousands of
+/// them per response, and an empty `Arc<[T]>` still costs an allocation each.
+fn no_scope() -> Arc<[(String, String)]> {
+    static EMPTY: std::sync::OnceLock<Arc<[(String, String)]>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| Arc::from(Vec::new())).clone()
 }
 
 impl From<Element> for Fragment {

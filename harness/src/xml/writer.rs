@@ -342,8 +342,10 @@ impl XmlWriter {
     /// source scope differ from the writer's scope. The text was checked when it was read.
     pub fn raw_element(&mut self, src: &str, scope: &[(String, String)]) {
         self.close_tag();
-        let name_len = src[1..]
-            .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
+        // Bytes, not chars: the delimiters are ASCII, so the index is a character boundary.
+        let name_len = src.as_bytes()[1..]
+            .iter()
+            .position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>'))
             .unwrap_or(src.len() - 1);
         // The fragment's own declarations matter only when it brings a scope or a default
         // namespace is in force here; generated items (the hot path of large enumerations)
