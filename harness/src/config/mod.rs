@@ -280,6 +280,11 @@ impl Config {
     }
 
     fn index(path: &str) -> Result<usize, ConfigError> {
+        // The service asks for settings by their canonical paths on every request: those are
+        // found without normalising (which allocates).
+        if let Some(i) = settings().iter().position(|s| s.path == path) {
+            return Ok(i);
+        }
         let p = normalize(path);
         settings()
             .iter()

@@ -9,6 +9,7 @@ mod fragment;
 mod intern;
 mod name;
 mod reader;
+mod scopes;
 mod writer;
 
 pub use element::{Element, Node};

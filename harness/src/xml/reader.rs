@@ -7,12 +7,13 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use quick_xml::NsReader;
+use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::{PrefixDeclaration, ResolveResult};
+use quick_xml::name::PrefixDeclaration;
 
 use super::element::{Element, Node};
 use super::name::{Attribute, QName};
+use super::scopes::{Resolved, Scopes};
 use crate::ns;
 
 /// Bounds applied while reading one document.
@@ -278,11 +279,15 @@ fn decode_utf16(body: &[u8], bom: usize, big_endian: bool) -> Result<String, Par
 
 /// A forward-only, namespace-resolving reader over decoded text.
 pub struct Cursor<'i> {
-    reader: NsReader<&'i [u8]>,
+    reader: Reader<&'i [u8]>,
+    scopes: Scopes,
     src: &'i Decoded<'i>,
     depth: usize,
     limits: Limits,
     seen_root: bool,
+    /// The namespace the last start tag's name resolved to, with the tag's offset: every tag is
+    /// resolved when it is checked, and naming it right after must not search the scope again.
+    last_ns: Option<(usize, Cow<'static, str>)>,
 }
 
 /// An event after comments, processing instructions and the XML declaration are dealt with.
@@ -307,17 +312,19 @@ pub enum Ev<'i> {
 impl<'i> Cursor<'i> {
     /// A cursor over decoded input.
     pub fn new(src: &'i Decoded<'i>, limits: Limits) -> Self {
-        let mut reader = NsReader::from_str(&src.text);
+        let mut reader = Reader::from_str(&src.text);
         let cfg = reader.config_mut();
         cfg.check_end_names = true;
         cfg.expand_empty_elements = false;
         cfg.trim_text(false);
         Self {
             reader,
+            scopes: Scopes::default(),
             src,
             depth: 0,
             limits,
             seen_root: false,
+            last_ns: None,
         }
     }
 
@@ -415,13 +422,25 @@ impl<'i> Cursor<'i> {
     #[inline]
     fn read_raw(&mut self) -> Result<(usize, Event<'i>), ParseError> {
         let offset = self.position();
-        match self.reader.read_event() {
-            Ok(e) => Ok((offset, e)),
+        self.scopes.settle();
+        let event = match self.reader.read_event() {
+            Ok(e) => e,
             Err(e) => {
                 let at = self.reader.error_position() as usize;
-                Err(self.error(at, ErrorKind::Syntax(e.to_string())))
+                return Err(self.error(at, ErrorKind::Syntax(e.to_string())));
             }
-        }
+        };
+        let scoped = match &event {
+            Event::Start(tag) => self.scopes.push(tag, false),
+            Event::Empty(tag) => self.scopes.push(tag, true),
+            Event::End(_) => {
+                self.scopes.end();
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+        scoped.map_err(|m| self.error(offset, ErrorKind::Namespace(m)))?;
+        Ok((offset, event))
     }
 
     /// Depth accounting and every check a start tag gets, on any reading path.
@@ -457,7 +476,11 @@ impl<'i> Cursor<'i> {
     /// namespace URIs that could not be written back, on an element without building names: one
     /// pass over the attributes, which [`Cursor::start_element`] then need not check again.
     #[inline]
-    pub fn check_prefixes(&self, tag: &BytesStart<'_>, offset: usize) -> Result<(), ParseError> {
+    pub fn check_prefixes(
+        &mut self,
+        tag: &BytesStart<'_>,
+        offset: usize,
+    ) -> Result<(), ParseError> {
         let name: &str = tag.name().into_inner();
         if !is_qname(name) {
             return Err(self.error(
@@ -469,13 +492,19 @@ impl<'i> Cursor<'i> {
             let msg = format!("element {name:?} uses the reserved prefix 'xmlns'");
             return Err(self.error(offset, ErrorKind::Namespace(msg)));
         }
-        let resolver = self.reader.resolver();
-        if let (ResolveResult::Unknown(p), _) = resolver.resolve_element(tag.name()) {
-            return Err(self.error(
-                offset,
-                ErrorKind::Namespace(format!("prefix '{p}' is not declared")),
-            ));
-        }
+        let prefix = tag.name().prefix().map(|p| p.into_inner());
+        let ns = match self.scopes.resolve(prefix, true) {
+            Resolved::Bound(n) => crate::ns::intern(n),
+            Resolved::Unbound => Cow::Borrowed(""),
+            Resolved::Unknown => {
+                let p = prefix.unwrap_or_default();
+                return Err(self.error(
+                    offset,
+                    ErrorKind::Namespace(format!("prefix '{p}' is not declared")),
+                ));
+            }
+        };
+        self.last_ns = Some((offset, ns));
         // Attributes are tokenized lazily by quick-xml, so this is also where a kept fragment's
         // attribute syntax is checked.
         if tag.attributes_raw().trim_ascii().is_empty() {
@@ -499,8 +528,8 @@ impl<'i> Cursor<'i> {
                 a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
                     .map_err(|e| self.attr_error(offset, e))?;
             }
-            if a.key.prefix().is_some()
-                && let (ResolveResult::Unknown(p), _) = resolver.resolve_attribute(a.key)
+            if let Some(p) = a.key.prefix().map(|p| p.into_inner())
+                && self.scopes.resolve(Some(p), false) == Resolved::Unknown
             {
                 return Err(self.error(
                     offset,
@@ -551,19 +580,29 @@ impl<'i> Cursor<'i> {
 
     /// Resolves a start tag's name. Call right after the tag was read, while its scope is current.
     pub fn resolve(&self, tag: &BytesStart<'_>, offset: usize) -> Result<QName, ParseError> {
-        let (res, local) = self.reader.resolver().resolve_element(tag.name());
-        let ns = match &res {
-            ResolveResult::Bound(n) => n.as_ref(),
-            ResolveResult::Unbound => "",
-            ResolveResult::Unknown(p) => {
+        if let Some((at, ns)) = &self.last_ns
+            && *at == offset
+        {
+            let local: &str = tag.name().local_name().into_inner();
+            return Ok(QName {
+                ns: ns.clone(),
+                local: super::intern::local(local),
+            });
+        }
+        let name = tag.name();
+        let prefix = name.prefix().map(|p| p.into_inner());
+        let ns = match self.scopes.resolve(prefix, true) {
+            Resolved::Bound(n) => n,
+            Resolved::Unbound => "",
+            Resolved::Unknown => {
+                let p = prefix.unwrap_or_default();
                 return Err(self.error(
                     offset,
-                    ErrorKind::Namespace(format!("prefix '{}' is not declared", p)),
+                    ErrorKind::Namespace(format!("prefix '{p}' is not declared")),
                 ));
             }
         };
-        let local: &str = local.as_ref();
-        Ok(QName::owned(ns, local))
+        Ok(QName::owned(ns, name.local_name().into_inner()))
     }
 
     /// Builds an owned element from a start tag: name, prefix, declarations, attributes.
@@ -600,19 +639,20 @@ impl<'i> Cursor<'i> {
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .map_err(|e| self.attr_error(offset, e))?
                 .into_owned();
-            let (res, local) = self.reader.resolver().resolve_attribute(a.key);
-            let ns = match res {
-                ResolveResult::Bound(n) => n.as_ref().to_owned(),
-                ResolveResult::Unbound => String::new(),
-                ResolveResult::Unknown(p) => {
+            let prefix = a.key.prefix().map(|p| p.into_inner());
+            let ns = match self.scopes.resolve(prefix, false) {
+                Resolved::Bound(n) => n,
+                Resolved::Unbound => "",
+                Resolved::Unknown => {
+                    let p = prefix.unwrap_or_default();
                     return Err(self.error(
                         offset,
-                        ErrorKind::Namespace(format!("attribute prefix '{}' is not declared", p)),
+                        ErrorKind::Namespace(format!("attribute prefix '{p}' is not declared")),
                     ));
                 }
             };
             el.attrs.push(Attribute {
-                name: QName::owned(&ns, local.as_ref()),
+                name: QName::owned(ns, a.key.local_name().into_inner()),
                 prefix: a.key.prefix().map(|p| super::intern::prefix(p.as_ref())),
                 value,
             });
@@ -730,17 +770,10 @@ impl<'i> Cursor<'i> {
     /// called after reading children.
     pub fn scope(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
-        let resolver = self.reader.resolver();
-        let open = u16::try_from(self.depth).unwrap_or(u16::MAX);
-        for (decl, uri) in (1..=open).flat_map(|level| resolver.bindings_of(level)) {
-            let p = match decl {
-                PrefixDeclaration::Default => String::new(),
-                PrefixDeclaration::Named(p) => p.to_owned(),
-            };
-            let uri = uri.as_ref().to_owned();
-            match out.iter_mut().find(|(q, _)| *q == p) {
-                Some(slot) => slot.1 = uri,
-                None => out.push((p, uri)),
+        for (p, uri) in self.scopes.up_to(self.depth) {
+            match out.iter_mut().find(|(q, _)| q == p) {
+                Some(slot) => uri.clone_into(&mut slot.1),
+                None => out.push((p.to_owned(), uri.to_owned())),
             }
         }
         out
