@@ -172,25 +172,34 @@ impl<'s> Run<'s> {
             return;
         }
         for a in &mut e.attrs {
-            a.value = self.live_value(&a.value, vars);
+            if let Some(v) = self.live_value(&a.value, vars) {
+                a.value = v;
+            }
         }
         for c in &mut e.children {
             match c {
-                Node::Text(t) => *t = self.live_value(t, vars),
+                Node::Text(t) => {
+                    if let Some(v) = self.live_value(t, vars) {
+                        *t = v;
+                    }
+                }
                 Node::Element(c) => self.rewrite(c, message_id, url, vars),
             }
         }
     }
 
-    fn live_value(&self, v: &str, vars: &HashMap<String, String>) -> String {
-        let v = substitute(v, vars);
-        match self.symbols.lookup(&v).and_then(|s| self.bindings.get(s)) {
+    /// The value to send in place of a recorded one; `None` when it goes out unchanged (most
+    /// text of a request: the tree is rewritten per step, so copies are avoided).
+    fn live_value(&self, v: &str, vars: &HashMap<String, String>) -> Option<String> {
+        let substituted = v.contains("${").then(|| substitute(v, vars));
+        let v = substituted.as_deref().unwrap_or(v);
+        match self.symbols.lookup(v).and_then(|s| self.bindings.get(s)) {
             Some(live) => {
                 let lead = &v[..v.len() - v.trim_start().len()];
                 let trail = &v[v.trim_end().len()..];
-                format!("{lead}{}{trail}", in_recorded_form(&v, live))
+                Some(format!("{lead}{}{trail}", in_recorded_form(v, live)))
             }
-            None => v,
+            None => substituted,
         }
     }
 

@@ -103,7 +103,11 @@ impl Symbols {
         if value.trim().is_empty() {
             return None;
         }
-        self.by_key.get(&key(value)).copied()
+        // `key` without its copy for the common case of a value that is not a UUID.
+        match ids::parse_uuid(value) {
+            Some(u) => self.by_key.get(&u.hyphenated().to_string()).copied(),
+            None => self.by_key.get(value.trim()).copied(),
+        }
     }
 
     /// A symbol's name, `ShellId#1`.
