@@ -176,6 +176,14 @@ pub fn windows_prefix(uri: &str) -> Option<&'static str> {
 
 /// Returns a `'static` string for the well-known namespaces, avoiding an allocation per element.
 pub fn intern(uri: &str) -> Cow<'static, str> {
+    match known(uri) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(uri.to_owned()),
+    }
+}
+
+/// The `'static` copy of a well-known namespace URI.
+pub fn known(uri: &str) -> Option<&'static str> {
     const KNOWN: &[&str] = &[
         SOAP,
         ADDRESSING,
@@ -196,10 +204,7 @@ pub fn intern(uri: &str) -> Cow<'static, str> {
         SOAP11,
         "",
     ];
-    match KNOWN.iter().find(|k| **k == uri) {
-        Some(k) => Cow::Borrowed(k),
-        None => Cow::Owned(uri.to_owned()),
-    }
+    KNOWN.iter().find(|k| **k == uri).copied()
 }
 
 /// True for either spelling of the identify namespace.

@@ -493,9 +493,11 @@ impl<'i> Cursor<'i> {
             return Err(self.error(offset, ErrorKind::Namespace(msg)));
         }
         let prefix = tag.name().prefix().map(|p| p.into_inner());
-        let ns = match self.scopes.resolve(prefix, true) {
-            Resolved::Bound(n) => crate::ns::intern(n),
-            Resolved::Unbound => Cow::Borrowed(""),
+        // Remembered only when naming the tag later costs no allocation: tags that are skipped
+        // (enumeration items, often in namespaces of their own) are never named.
+        self.last_ns = match self.scopes.resolve(prefix, true) {
+            Resolved::Bound(n) => crate::ns::known(n).map(|k| (offset, Cow::Borrowed(k))),
+            Resolved::Unbound => Some((offset, Cow::Borrowed(""))),
             Resolved::Unknown => {
                 let p = prefix.unwrap_or_default();
                 return Err(self.error(
@@ -504,7 +506,6 @@ impl<'i> Cursor<'i> {
                 ));
             }
         };
-        self.last_ns = Some((offset, ns));
         // Attributes are tokenized lazily by quick-xml, so this is also where a kept fragment's
         // attribute syntax is checked.
         if tag.attributes_raw().trim_ascii().is_empty() {
