@@ -87,21 +87,23 @@ impl HeaderBlock {
     /// Reads the blocks whose typed form needs no namespace scope and is faithful by shape: text
     /// blocks, and a ReplyTo/FaultTo holding only a text Address (what every client sends).
     /// Anything else is handed back for [`HeaderBlock::from_element`].
-    pub(crate) fn read_unscoped(e: &Element) -> Option<Self> {
+    /// The parts of `e` the block is made of are moved out of it; `e` is left as it was when
+    /// the answer is `None`.
+    pub(crate) fn read_unscoped(e: &mut Element) -> Option<Self> {
         let n = &e.name;
         if let Some((_, _, make)) = TEXT_BLOCKS.iter().find(|(ns, l, _)| n.is(ns, l)) {
-            return Text::read(e).map(make);
+            return Text::take(e).map(make);
         }
         let reply_to = n.is(ns::ADDRESSING, "ReplyTo");
         if !(reply_to || n.is(ns::ADDRESSING, "FaultTo")) {
             return None;
         }
-        let address = match e.children.as_slice() {
-            [Node::Element(a)] if a.name.is(ns::ADDRESSING, "Address") => Text::read(a)?,
+        let address = match e.children.as_mut_slice() {
+            [Node::Element(a)] if a.name.is(ns::ADDRESSING, "Address") => Text::take(a)?,
             _ => return None,
         };
         let epr = Epr {
-            attrs: e.attrs.clone(),
+            attrs: std::mem::take(&mut e.attrs),
             address,
             reference_parameters: None,
         };

@@ -135,8 +135,8 @@ impl<'i> Parser<'_, 'i> {
                 match self.cur.next_event()? {
                     Ev::Text(t) if t.trim().is_empty() => {}
                     Ev::Start { tag, empty, offset } => {
-                        let e = self.cur.read_element(&tag, empty, offset)?;
-                        let block = match HeaderBlock::read_unscoped(&e) {
+                        let mut e = self.cur.read_element(&tag, empty, offset)?;
+                        let block = match HeaderBlock::read_unscoped(&mut e) {
                             Some(block) => block,
                             None => {
                                 let scope = scope.get_or_insert_with(|| self.cur.scope());
@@ -168,13 +168,17 @@ impl<'i> Parser<'_, 'i> {
         if empty {
             return Ok(());
         }
-        let scope = self.cur.scope();
+        // Built when the first part needs it (an empty body, as in Get, never does).
+        let depth = self.cur.depth();
+        let mut scope = None;
         let mut parts: Vec<Body> = Vec::new();
         loop {
             let at = self.cur.position();
             match self.cur.next_event()? {
                 Ev::Text(t) if t.trim().is_empty() => {}
                 Ev::Start { tag, empty, offset } => {
+                    let scope: &[(String, String)] =
+                        scope.get_or_insert_with(|| self.cur.scope_at(depth));
                     let name = self.cur.resolve(&tag, offset)?;
                     let part = if name.is(ns::ENUMERATION, "PullResponse")
                         || name.is(ns::ENUMERATION, "EnumerateResponse")
@@ -183,12 +187,12 @@ impl<'i> Parser<'_, 'i> {
                     } else {
                         let e = self.cur.read_element(&tag, empty, offset)?;
                         if name.is(ns::SOAP, "Fault")
-                            && let Some(v) = super::fault::unresolved_value(&e, &scope)
+                            && let Some(v) = super::fault::unresolved_value(&e, scope)
                         {
                             let msg = format!("the prefix of fault code '{v}' is not declared");
                             return Err(self.cur.error(offset, ErrorKind::Namespace(msg)));
                         }
-                        Body::from_element(e, &scope)
+                        Body::from_element(e, scope)
                     };
                     parts.push(part);
                 }

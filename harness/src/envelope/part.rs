@@ -87,6 +87,23 @@ impl Text {
         })
     }
 
+    /// [`Text::read`] that takes the text and attributes out of `e` instead of copying them;
+    /// `e` is left as it was when it is not text-only.
+    pub(crate) fn take(e: &mut Element) -> Option<Self> {
+        if !e.is_simple() {
+            return None;
+        }
+        let value = match e.children.as_mut_slice() {
+            [] => String::new(),
+            [Node::Text(t)] => std::mem::take(t),
+            _ => e.text(),
+        };
+        Some(Self {
+            value,
+            attrs: std::mem::take(&mut e.attrs),
+        })
+    }
+
     /// Writes the element under the given name.
     pub(crate) fn to_element(&self, name: QName) -> Element {
         let mut e = Element::with_text(name, self.value.clone());

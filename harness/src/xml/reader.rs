@@ -770,8 +770,14 @@ impl<'i> Cursor<'i> {
     /// is the default. Bindings of a child that was just closed do not count, so this may be
     /// called after reading children.
     pub fn scope(&self) -> Vec<(String, String)> {
+        self.scope_at(self.depth)
+    }
+
+    /// The namespace bindings in scope in the open element at `depth` (this one or an
+    /// ancestor), as [`Cursor::scope`] gives them.
+    pub fn scope_at(&self, depth: usize) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
-        for (p, uri) in self.scopes.up_to(self.depth) {
+        for (p, uri) in self.scopes.up_to(depth.min(self.depth)) {
             match out.iter_mut().find(|(q, _)| q == p) {
                 Some(slot) => uri.clone_into(&mut slot.1),
                 None => out.push((p.to_owned(), uri.to_owned())),
