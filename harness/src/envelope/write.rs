@@ -9,7 +9,8 @@ use crate::xml::{PrefixStyle, QName, XmlWriter};
 
 /// Writes an envelope with the given prefix policy.
 pub fn write(env: &Envelope, style: PrefixStyle) -> String {
-    let capacity = 1024 + env_size_hint(env);
+    // Most answers without a batch (Identify, config sections, shell output) fit in 2 KB.
+    let capacity = 2048 + env_size_hint(env);
     let mut w = XmlWriter::with_capacity(style, capacity);
     let preserve = style == PrefixStyle::Preserve;
     let envelope = QName::new(ns::SOAP, "Envelope");
