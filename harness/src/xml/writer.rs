@@ -14,6 +14,31 @@ use crate::ns;
 /// so declaring them allocates nothing.
 type Binding = (Cow<'static, str>, Cow<'static, str>);
 
+/// A declaration handed to [`XmlWriter::start`]: from a model (interned when bound) or from a
+/// static table (bound as is).
+trait Decl {
+    fn parts(&self) -> (&str, &str);
+    fn binding(&self) -> Binding;
+}
+
+impl Decl for (String, String) {
+    fn parts(&self) -> (&str, &str) {
+        (&self.0, &self.1)
+    }
+    fn binding(&self) -> Binding {
+        (super::intern::prefix(&self.0), ns::intern(&self.1))
+    }
+}
+
+impl Decl for (&'static str, &'static str) {
+    fn parts(&self) -> (&str, &str) {
+        (self.0, self.1)
+    }
+    fn binding(&self) -> Binding {
+        (Cow::Borrowed(self.0), Cow::Borrowed(self.1))
+    }
+}
+
 /// Which prefixes the writer prefers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PrefixStyle {
@@ -125,27 +150,29 @@ impl XmlWriter {
         &mut self,
         name: &QName,
         hint: Option<&str>,
-        decls: &[(&str, &str)],
+        decls: &[(&'static str, &'static str)],
         attrs: &[Attribute],
     ) {
         self.open(name, hint, decls, attrs);
     }
 
-    fn open<P: AsRef<str>, U: AsRef<str>>(
+    fn open<D: Decl>(
         &mut self,
         name: &QName,
         hint: Option<&str>,
-        decls: &[(P, U)],
+        decls: &[D],
         attrs: &[Attribute],
     ) {
         self.close_tag();
         self.marks.push(self.scope.len());
         let mut new_decls = std::mem::take(&mut self.decl_buf);
         new_decls.clear();
-        for (p, u) in decls {
-            let (p, u) = (p.as_ref(), u.as_ref());
+        for d in decls {
+            let (p, u) = d.parts();
             if self.lookup(p) != Some(u) && !new_decls.iter().any(|(q, _)| q == p) {
-                self.bind(&mut new_decls, p, u);
+                let binding = d.binding();
+                new_decls.push(binding.clone());
+                self.scope.push(binding);
             }
         }
         // The name and the attributes are composed in buffers the writer keeps, so that a
