@@ -20,8 +20,10 @@ enum Repr {
         doc: Arc<str>,
         start: usize,
         end: usize,
-        /// Namespace bindings in scope where the element stood.
-        scope: Arc<[(String, String)]>,
+        /// Namespace bindings in scope where the element stood; `None` for self-contained
+        /// text. (Not a shared empty list: a large enumeration makes thousands of fragments per
+        /// answer on several threads, and one shared counter would be contended by all.)
+        scope: Option<Arc<[(String, String)]>>,
     },
     Tree(Element),
 }
@@ -33,7 +35,7 @@ impl Fragment {
             doc,
             start,
             end,
-            scope,
+            scope: (!scope.is_empty()).then_some(scope),
         })
     }
 
@@ -51,7 +53,7 @@ impl Fragment {
             doc,
             start: 0,
             end,
-            scope: no_scope(),
+            scope: None,
         })
     }
 
@@ -82,9 +84,10 @@ impl Fragment {
                 end,
                 scope,
             } => {
+                let scope = scope.as_deref().unwrap_or_default();
                 let mut wrapped = String::with_capacity(end - start + 64 * scope.len() + 16);
                 wrapped.push_str("<_");
-                for (p, u) in scope.iter() {
+                for (p, u) in scope {
                     super::writer::push_xmlns(&mut wrapped, p, u);
                 }
                 wrapped.push('>');
@@ -116,16 +119,9 @@ impl Fragment {
                 start,
                 end,
                 scope,
-            } => w.raw_element(&doc[*start..*end], scope),
+            } => w.raw_element(&doc[*start..*end], scope.as_deref().unwrap_or_default()),
         }
     }
-}
-
-/// The empty scope of self-contained fragments, shared: a large enumeration makes thousands of
-/// them per response, and an empty `Arc<[T]>` still costs an allocation each.
-fn no_scope() -> Arc<[(String, String)]> {
-    static EMPTY: std::sync::OnceLock<Arc<[(String, String)]>> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(|| Arc::from(Vec::new())).clone()
 }
 
 impl From<Element> for Fragment {
