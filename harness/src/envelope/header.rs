@@ -86,7 +86,8 @@ const TEXT_BLOCKS: &[(&str, &str, MakeBlock)] = &[
 impl HeaderBlock {
     /// Reads the blocks whose typed form needs no namespace scope and is faithful by shape: text
     /// blocks, and a ReplyTo/FaultTo holding only a text Address (what every client sends).
-    /// Anything else is handed back for [`HeaderBlock::from_element`].
+    /// Anything else is left for [`HeaderBlock::from_element`].
+    ///
     /// The parts of `e` the block is made of are moved out of it; `e` is left as it was when
     /// the answer is `None`.
     pub(crate) fn read_unscoped(e: &mut Element) -> Option<Self> {
