@@ -264,15 +264,11 @@ fn config_put_changes_validates_and_persists_atomically() {
     let s = Service::new(cfg);
     let uri = "http://schemas.microsoft.com/wbem/wsman/1/config/service";
     let ns = "http://schemas.microsoft.com/wbem/wsman/1/config";
-    let before = s.handle(
-        GET_CONFIG
-            .replace(
-                ">http://schemas.microsoft.com/wbem/wsman/1/config<",
-                &format!(">{uri}<"),
-            )
-            .as_bytes(),
-        &ctx("vagrant"),
+    let service_get = GET_CONFIG.replace(
+        ">http://schemas.microsoft.com/wbem/wsman/1/config<",
+        &format!(">{uri}<"),
     );
+    let before = s.handle(service_get.as_bytes(), &ctx("vagrant"));
     assert_eq!(
         config_value(&before.body, "AllowUnencrypted").as_deref(),
         Some("false")
@@ -285,10 +281,6 @@ fn config_put_changes_validates_and_persists_atomically() {
     );
     assert!(s.config().allow_unencrypted(), "the Put takes effect");
     // A Get after the Put answers the new value (written sections are kept per version).
-    let service_get = GET_CONFIG.replace(
-        ">http://schemas.microsoft.com/wbem/wsman/1/config<",
-        &format!(">{uri}<"),
-    );
     let r = s.handle(service_get.as_bytes(), &ctx("vagrant"));
     assert_eq!(
         config_value(&r.body, "AllowUnencrypted").as_deref(),

@@ -17,10 +17,9 @@ pub fn resource_path(uri: &str) -> Option<String> {
         return Some(String::new());
     }
     // Canonical case comes from the setting paths.
-    settings().iter().find_map(|s| {
-        let p = s.path.to_ascii_lowercase();
-        (p.starts_with(&format!("{rest}/"))).then(|| s.path[..rest.len()].to_owned())
-    })
+    settings()
+        .iter()
+        .find_map(|s| below(&s.path, rest).map(|_| s.path[..rest.len()].to_owned()))
 }
 
 fn cfg(local: &str) -> QName {

@@ -74,9 +74,14 @@ pub fn attribute_kind(name: &QName) -> Option<Kind> {
 
 /// The identity of a value: GUIDs compare without `uuid:` and letter case, others verbatim.
 pub fn key(value: &str) -> String {
+    key_of(value).into_owned()
+}
+
+/// [`key`], borrowing the value when it is not a UUID (lookups need no copy).
+fn key_of(value: &str) -> std::borrow::Cow<'_, str> {
     match ids::parse_uuid(value) {
-        Some(u) => u.hyphenated().to_string(),
-        None => value.trim().to_owned(),
+        Some(u) => u.hyphenated().to_string().into(),
+        None => value.trim().into(),
     }
 }
 
@@ -103,11 +108,7 @@ impl Symbols {
         if value.trim().is_empty() {
             return None;
         }
-        // `key` without its copy for the common case of a value that is not a UUID.
-        match ids::parse_uuid(value) {
-            Some(u) => self.by_key.get(&u.hyphenated().to_string()).copied(),
-            None => self.by_key.get(value.trim()).copied(),
-        }
+        self.by_key.get(key_of(value).as_ref()).copied()
     }
 
     /// A symbol's name, `ShellId#1`.

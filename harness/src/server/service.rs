@@ -530,8 +530,6 @@ impl Service {
         }
     }
 
-    /// Get and Put on `winrm/config` and its sections; a Put is validated whole, persisted
-    /// atomically when the server has a store, then takes effect for later requests.
     /// A `winrm/config` section of `current` as written text (cached per version; a Put
     /// replaces the configuration, hence the version).
     fn config_section(&self, current: &Arc<ServerConfig>, section: &str) -> crate::xml::Fragment {
@@ -554,6 +552,8 @@ impl Service {
         f
     }
 
+    /// Get and Put on `winrm/config` and its sections; a Put is validated whole, persisted
+    /// atomically when the server has a store, then takes effect for later requests.
     fn config_resource(&self, env: &Envelope, act: &str, section: &str) -> (u16, Envelope) {
         use crate::config::{ConfigErrorKind, apply_put, to_element};
         let relates = env.message_id();

@@ -165,7 +165,7 @@ fn walk<'a>(
             (Node::Element(x), Node::Element(y)) => walk(x, y, names, sa, sb)?,
             (Node::Text(x), Node::Text(y)) => {
                 let same = if qname_valued {
-                    match (resolve_in(x, sa), resolve_in(y, sb)) {
+                    match (resolve(x, sa), resolve(y, sb)) {
                         (Some(qa), Some(qb)) => qa == qb,
                         _ => x == y,
                     }
@@ -199,24 +199,14 @@ fn node_kind(n: &Node) -> String {
     }
 }
 
-/// Resolves `prefix:local` text against a scope; unresolvable text compares literally.
-pub fn resolve(text: &str, scope: &[(String, String)]) -> Option<QName> {
+/// Resolves `prefix:local` text against a scope (owned or borrowed bindings); unresolvable
+/// text compares literally.
+pub fn resolve<P: AsRef<str>, U: AsRef<str>>(text: &str, scope: &[(P, U)]) -> Option<QName> {
     let t = text.trim();
     let (p, local) = t.split_once(':').unwrap_or(("", t));
     scope
         .iter()
         .rev()
-        .find(|(q, _)| q == p)
-        .map(|(_, u)| QName::owned(u, local))
-}
-
-/// [`resolve`] over a borrowed scope.
-fn resolve_in(text: &str, scope: &[(&str, &str)]) -> Option<QName> {
-    let t = text.trim();
-    let (p, local) = t.split_once(':').unwrap_or(("", t));
-    scope
-        .iter()
-        .rev()
-        .find(|(q, _)| *q == p)
-        .map(|(_, u)| QName::owned(u, local))
+        .find(|(q, _)| q.as_ref() == p)
+        .map(|(_, u)| QName::owned(u.as_ref(), local))
 }

@@ -498,13 +498,7 @@ impl<'i> Cursor<'i> {
         self.last_ns = match self.scopes.resolve(prefix, true) {
             Resolved::Bound(n) => crate::ns::known(n).map(|k| (offset, Cow::Borrowed(k))),
             Resolved::Unbound => Some((offset, Cow::Borrowed(""))),
-            Resolved::Unknown => {
-                let p = prefix.unwrap_or_default();
-                return Err(self.error(
-                    offset,
-                    ErrorKind::Namespace(format!("prefix '{p}' is not declared")),
-                ));
-            }
+            Resolved::Unknown => return Err(self.undeclared(offset, "prefix", prefix)),
         };
         // Attributes are tokenized lazily by quick-xml, so this is also where a kept fragment's
         // attribute syntax is checked.
@@ -529,13 +523,9 @@ impl<'i> Cursor<'i> {
                 a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
                     .map_err(|e| self.attr_error(offset, e))?;
             }
-            if let Some(p) = a.key.prefix().map(|p| p.into_inner())
-                && self.scopes.resolve(Some(p), false) == Resolved::Unknown
-            {
-                return Err(self.error(
-                    offset,
-                    ErrorKind::Namespace(format!("attribute prefix '{p}' is not declared")),
-                ));
+            let prefix = a.key.prefix().map(|p| p.into_inner());
+            if prefix.is_some() && self.scopes.resolve(prefix, false) == Resolved::Unknown {
+                return Err(self.undeclared(offset, "attribute prefix", prefix));
             }
         }
         Ok(())
@@ -595,13 +585,7 @@ impl<'i> Cursor<'i> {
         let ns = match self.scopes.resolve(prefix, true) {
             Resolved::Bound(n) => n,
             Resolved::Unbound => "",
-            Resolved::Unknown => {
-                let p = prefix.unwrap_or_default();
-                return Err(self.error(
-                    offset,
-                    ErrorKind::Namespace(format!("prefix '{p}' is not declared")),
-                ));
-            }
+            Resolved::Unknown => return Err(self.undeclared(offset, "prefix", prefix)),
         };
         Ok(QName::owned(ns, name.local_name().into_inner()))
     }
@@ -645,11 +629,7 @@ impl<'i> Cursor<'i> {
                 Resolved::Bound(n) => n,
                 Resolved::Unbound => "",
                 Resolved::Unknown => {
-                    let p = prefix.unwrap_or_default();
-                    return Err(self.error(
-                        offset,
-                        ErrorKind::Namespace(format!("attribute prefix '{p}' is not declared")),
-                    ));
+                    return Err(self.undeclared(offset, "attribute prefix", prefix));
                 }
             };
             el.attrs.push(Attribute {
@@ -659,6 +639,15 @@ impl<'i> Cursor<'i> {
             });
         }
         Ok(el)
+    }
+
+    /// A prefix with no declaration in scope (`what`: "prefix" or "attribute prefix").
+    fn undeclared(&self, offset: usize, what: &str, prefix: Option<&str>) -> ParseError {
+        let p = prefix.unwrap_or_default();
+        self.error(
+            offset,
+            ErrorKind::Namespace(format!("{what} '{p}' is not declared")),
+        )
     }
 
     fn attr_error(&self, offset: usize, e: quick_xml::Error) -> ParseError {
@@ -880,7 +869,7 @@ mod tests {
         let pair = |p: &str, u: &str| (p.to_owned(), u.to_owned());
         assert!(matches!(cur.next_event().unwrap(), Ev::Start { .. }));
         assert_eq!(cur.scope(), vec![pair("a", "urn:a")]);
-        // An empty child: its binding is still pending in the tokenizer's resolver.
+        // An empty child: its scope ends only with the next token.
         assert!(matches!(
             cur.next_event().unwrap(),
             Ev::Start { empty: true, .. }
@@ -901,7 +890,7 @@ mod tests {
         for (doc, needle) in [
             (r#"<r xmlns:p='urn:"x'/>"#, "not allowed in a URI"),
             (r#"<r x:y="1"/>"#, "attribute prefix 'x' is not declared"),
-            (r#"<r a="1" a="2"/>"#, "a"),
+            (r#"<r a="1" a="2"/>"#, "duplicated attribute"),
             (r#"<r a="&bogus;"/>"#, "bogus"),
             (r#"<r :a="1"/>"#, "malformed attribute name"),
         ] {

@@ -170,9 +170,7 @@ impl XmlWriter {
         for d in decls {
             let (p, u) = d.parts();
             if self.lookup(p) != Some(u) && !new_decls.iter().any(|(q, _)| q == p) {
-                let binding = d.binding();
-                new_decls.push(binding.clone());
-                self.scope.push(binding);
+                self.declare(&mut new_decls, d.binding());
             }
         }
         // The name and the attributes are composed in buffers the writer keeps, so that a
@@ -205,7 +203,11 @@ impl XmlWriter {
     }
 
     fn bind(&mut self, new_decls: &mut Vec<Binding>, prefix: &str, uri: &str) {
-        let binding = (super::intern::prefix(prefix), ns::intern(uri));
+        self.declare(new_decls, (super::intern::prefix(prefix), ns::intern(uri)));
+    }
+
+    /// Puts a binding in scope and among the declarations of the tag being written.
+    fn declare(&mut self, new_decls: &mut Vec<Binding>, binding: Binding) {
         new_decls.push(binding.clone());
         self.scope.push(binding);
     }
@@ -309,10 +311,8 @@ impl XmlWriter {
             Some(p) => p.to_owned(),
             None => {
                 assert!(self.tag_open, "qname_text needs an open start tag");
-                let preferred = ns::windows_prefix(&name.ns)
-                    .filter(|p| *p != "xml")
-                    .map(str::to_owned);
-                let p = self.fresh_prefix(preferred.as_deref(), &[]);
+                let preferred = self.preferred_prefix(&name.ns, None);
+                let p = self.fresh_prefix(preferred, &[]);
                 push_xmlns(&mut self.out, &p, &name.ns);
                 self.scope.push((Cow::Owned(p.clone()), name.ns.clone()));
                 p
