@@ -14,7 +14,7 @@ use wsman_harness::xml::PrefixStyle;
 #[path = "fixtures.rs"]
 mod fixtures;
 
-use fixtures::{GET_REQUEST, IDENTIFY, pull_150k, raw_pass, response_header};
+use fixtures::{ENUMERATE_REQUEST, GET_REQUEST, IDENTIFY, pull_150k, raw_pass, response_header};
 
 fn receive_response() -> String {
     let id = "1A2B3C4D-0000-4000-8000-000000000001";
@@ -82,6 +82,41 @@ fn benches(c: &mut Criterion) {
     group(c, "pull_150k", &pull, Some(items));
     scenario_compare(c, &pull);
     replay_in_process(c);
+    serve_in_process(c);
+}
+
+/// The reference service answering the three requests of `benches/server-vs-hyper.sh` in
+/// process (parse, dispatch, write), as the HTTP layer asks; the 1000-item Enumerate also
+/// with its answer joined into one string, the copy the shared answer avoids.
+fn serve_in_process(c: &mut Criterion) {
+    use wsman_harness::server::{RequestContext, ServerConfig, Service};
+    let mut model = ServerConfig::default().model;
+    model.set("MaxEnvelopeSizekb", "1024").unwrap();
+    let service = Service::new(ServerConfig {
+        collection_size: 1000,
+        model,
+        ..ServerConfig::default()
+    });
+    let ctx = RequestContext {
+        user: Some("bench".into()),
+        deadline_passed: true,
+    };
+    let mut g = c.benchmark_group("serve_in_process");
+    for (name, request) in [
+        ("identify", IDENTIFY),
+        ("get_config", GET_REQUEST),
+        ("enumerate_1000", ENUMERATE_REQUEST),
+    ] {
+        let r = service.handle_shared(request.as_bytes(), &ctx);
+        assert_eq!(r.status, 200, "{name}");
+        g.bench_function(name, |b| {
+            b.iter(|| service.handle_shared(black_box(request.as_bytes()), &ctx))
+        });
+    }
+    g.bench_function("enumerate_1000_joined", |b| {
+        b.iter(|| service.handle(black_box(ENUMERATE_REQUEST.as_bytes()), &ctx))
+    });
+    g.finish();
 }
 
 /// Normalise + compare of a 150 KB response against a live copy with fresh ids, with the raw

@@ -8,7 +8,8 @@
 //! element tree, as scenario replay and the remote fuzzer read responses), `serve` (the
 //! reference service answering the message in process: parse, dispatch, write).
 //! MESSAGE: `pull` (the ~150 KB PullResponse, default), `get` (a config Get request),
-//! `identify`, `config` (the service's answer to the Get request).
+//! `identify`, `enumerate` (the optimized 1000-item Enumerate), `config` (the service's answer
+//! to the Get request).
 
 #[path = "../../benches/fixtures.rs"]
 mod fixtures;
@@ -24,7 +25,16 @@ fn main() {
     let Some(Ok(n)) = args.get(2).map(|n| n.parse::<usize>()) else {
         usage()
     };
-    let service = Service::new(ServerConfig::default());
+    let service = Service::new(ServerConfig {
+        // As `benches/server-vs-hyper.sh` starts the server: the Enumerate answers all of it.
+        collection_size: 1000,
+        model: {
+            let mut m = ServerConfig::default().model;
+            m.set("MaxEnvelopeSizekb", "1024").expect("a valid size");
+            m
+        },
+        ..ServerConfig::default()
+    });
     let ctx = RequestContext {
         user: Some("bench".into()),
         deadline_passed: true,
@@ -33,6 +43,7 @@ fn main() {
         "pull" => fixtures::pull_150k(),
         "get" => fixtures::GET_REQUEST.to_owned(),
         "identify" => fixtures::IDENTIFY.to_owned(),
+        "enumerate" => fixtures::ENUMERATE_REQUEST.to_owned(),
         "config" => {
             let r = service.handle(fixtures::GET_REQUEST.as_bytes(), &ctx);
             r.body
@@ -56,7 +67,8 @@ fn main() {
                 Err(e) => fail(e),
             },
             "serve" => {
-                let r = service.handle(input, &ctx);
+                // As the HTTP layer asks: the answer's item text stays shared.
+                let r = service.handle_shared(input, &ctx);
                 if r.status != 200 {
                     fail(format!("HTTP {}", r.status));
                 }
@@ -74,6 +86,8 @@ fn fail(e: impl std::fmt::Display) -> ! {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: parse-instructions typed|raw|tree|serve N [pull|get|identify|config]");
+    eprintln!(
+        "usage: parse-instructions typed|raw|tree|serve N [pull|get|identify|enumerate|config]"
+    );
     std::process::exit(2);
 }

@@ -4,14 +4,36 @@ use uuid::Uuid;
 
 /// A new MessageID in the Windows form: `uuid:` + upper-case UUID (MS-WSMV 3.1.4.1.5).
 pub fn new_message_id() -> String {
-    format_message_id(Uuid::new_v4())
+    format_message_id(random_uuid())
+}
+
+/// A random (version 4) UUID from a per-thread generator seeded once from the operating
+/// system. Every answer the server writes carries a fresh MessageID, and a system call per id
+/// was a measurable part of answering; MessageIDs and shell ids must be unique, not secret.
+pub fn random_uuid() -> Uuid {
+    thread_local! {
+        static RNG: std::cell::RefCell<fastrand::Rng> = std::cell::RefCell::new({
+            let mut seed = [0u8; 8];
+            // Without OS randomness, time and thread still give distinct sequences.
+            if getrandom::fill(&mut seed).is_err() {
+                let t = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64);
+                seed = (t ^ (&seed as *const _ as u64)).to_le_bytes();
+            }
+            fastrand::Rng::with_seed(u64::from_le_bytes(seed))
+        });
+    }
+    let bits = RNG.with(|r| r.borrow_mut().u128(..));
+    uuid::Builder::from_random_bytes(bits.to_le_bytes()).into_uuid()
 }
 
 /// A MessageID for a given UUID: `uuid:` + upper-case hyphenated form.
 pub fn format_message_id(u: Uuid) -> String {
-    let mut s = String::with_capacity(41);
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let mut s = String::with_capacity(5 + buf.len());
     s.push_str("uuid:");
-    s.push_str(&u.hyphenated().to_string().to_ascii_uppercase());
+    s.push_str(u.hyphenated().encode_upper(&mut buf));
     s
 }
 

@@ -341,3 +341,66 @@ fn the_request_log_carries_no_secrets() {
         assert!(!log.contains(secret), "the log holds {secret:?}");
     }
 }
+
+/// A 1000-item optimized enumeration leaves the server as the parts it was written in (the
+/// items spliced from the cached collection): the client still gets one body of exactly the
+/// declared Content-Length, the same text the service gives in process.
+#[test]
+fn a_large_enumeration_goes_out_whole_with_its_content_length() {
+    let sets = [
+        "service/auth/Basic=true",
+        "service/AllowUnencrypted=true",
+        "MaxEnvelopeSizekb=1024",
+    ];
+    let mut config = ServerConfig {
+        users: vec![User::new("vagrant", PASSWORD)],
+        collection_size: 1000,
+        ..ServerConfig::default()
+    };
+    for s in sets {
+        config.set(s).unwrap();
+    }
+    let in_process = Service::new(config.clone());
+    let server = spawn(Service::new(config), "127.0.0.1:0".parse().unwrap()).unwrap();
+    let enumerate = format!(
+        r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd" xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration"><s:Header><a:Action>http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate</a:Action><a:MessageID>uuid:0B1E4F6A-2C3D-4E5F-8A9B-0C1D2E3F4A5B</a:MessageID><a:ReplyTo><a:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo><w:ResourceURI>{}</w:ResourceURI><w:MaxEnvelopeSize>1048576</w:MaxEnvelopeSize></s:Header><s:Body><n:Enumerate><w:OptimizeEnumeration/><w:MaxElements>1000</w:MaxElements></n:Enumerate></s:Body></s:Envelope>"#,
+        wsman_harness::server::PROCESS_URI
+    );
+    let auth = format!(
+        "Authorization: Basic {}\r\n",
+        base64_of(&format!("vagrant:{PASSWORD}"))
+    );
+    let (status, head, body) = http(
+        &server,
+        &post("/wsman", &auth, enumerate.as_bytes()),
+        enumerate.as_bytes(),
+    );
+    assert_eq!(status, 200, "{head}");
+    let declared: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or_else(|| panic!("no Content-Length: {head}"));
+    assert_eq!(declared, body.len());
+    assert!(body.len() > 300_000, "{}", body.len());
+    let limits = wsman_harness::xml::Limits {
+        max_bytes: 64 << 20,
+        ..Default::default()
+    };
+    let over_http = wsman_harness::envelope::parse_with(&body, limits).unwrap();
+    let ctx = wsman_harness::server::RequestContext {
+        user: Some("vagrant".into()),
+        deadline_passed: true,
+    };
+    let local = in_process.handle(enumerate.as_bytes(), &ctx);
+    let local = wsman_harness::envelope::parse_with(local.body.as_bytes(), limits).unwrap();
+    let (Body::EnumerateResponse(a), Body::EnumerateResponse(b)) = (over_http.body, local.body)
+    else {
+        panic!("not two EnumerateResponses")
+    };
+    assert_eq!(a.0.item_count(), 1000);
+    assert_eq!(a, b, "the same items over HTTP as in process");
+}

@@ -51,6 +51,25 @@ fn answer(s: &Service, req: &[u8], user: &str) -> Envelope {
     parse_with(r.body.as_bytes(), limits).unwrap_or_else(|e| panic!("{e}: {head}"))
 }
 
+/// A request on one instance of the sample collection, by its Handle selector.
+fn on_item(s: &Service, act: &str, handle: &str, body: Body) -> Envelope {
+    let hdr = Header::default()
+        .with(HeaderBlock::ResourceUri(Text::new(PROCESS_URI)))
+        .with(HeaderBlock::ReplyTo(Epr::anonymous()))
+        .with(HeaderBlock::Action(Text::new(act)))
+        .with(HeaderBlock::MessageId(Text::new(
+            wsman_harness::ids::new_message_id(),
+        )))
+        .with(HeaderBlock::SelectorSet(SelectorSet::of(&[(
+            "Handle", handle,
+        )])));
+    answer(
+        s,
+        &write(&Envelope::new(hdr, body), PrefixStyle::Windows).into_bytes(),
+        "vagrant",
+    )
+}
+
 fn fault_code(env: &Envelope) -> (String, String) {
     let f = env
         .fault()
@@ -457,21 +476,7 @@ fn listening_on_follows_the_ip_filters() {
 #[test]
 fn the_sample_collection_supports_put_create_and_delete() {
     let s = service(&[], 3);
-    let with_handle = |act: &str, h: &str, body: Body| {
-        let hdr = Header::default()
-            .with(HeaderBlock::ResourceUri(Text::new(PROCESS_URI)))
-            .with(HeaderBlock::ReplyTo(Epr::anonymous()))
-            .with(HeaderBlock::Action(Text::new(act)))
-            .with(HeaderBlock::MessageId(Text::new(
-                wsman_harness::ids::new_message_id(),
-            )))
-            .with(HeaderBlock::SelectorSet(SelectorSet::of(&[("Handle", h)])));
-        answer(
-            &s,
-            &write(&Envelope::new(hdr, body), PrefixStyle::Windows).into_bytes(),
-            "vagrant",
-        )
-    };
+    let with_handle = |act: &str, h: &str, body: Body| on_item(&s, act, h, body);
     let process = |name: &str| {
         let q = |l: &str| wsman_harness::xml::QName::owned(PROCESS_URI, l);
         Body::Other(vec![
@@ -660,4 +665,60 @@ fn enumeration_modes_return_eprs_or_objects_with_eprs() {
         fault_code(&enumerate(Some("EnumerateEverything"))).0,
         "w:UnsupportedFeature"
     );
+}
+
+/// The unchanged collection answers batches as one slice of its cached text; a changed one item
+/// by item. Both must cut the same batches: same items, same sizes under MaxElements and
+/// MaxEnvelopeSize, same end.
+#[test]
+fn unchanged_and_changed_collections_cut_the_same_batches() {
+    let total = 300;
+    let cached = service(&[], total);
+    let changed = service(&[], total);
+    // Put item 7 back as it is: the collection counts as changed, its content is the same.
+    let Body::Other(item) = on_item(&changed, action::GET, "7", Body::Empty).body else {
+        panic!("no item 7")
+    };
+    let put = on_item(&changed, action::PUT, "7", Body::Other(item));
+    assert!(put.fault().is_none(), "{:?}", put.fault());
+
+    let batch = |env: Envelope| match env.body {
+        Body::EnumerateResponse(EnumerateResponse(r)) | Body::PullResponse(PullResponse(r)) => r,
+        _ => panic!("{:?}", env.fault()),
+    };
+    let enumerate = |s: &Service| {
+        let e = Enumerate {
+            optimize: true,
+            max_elements: Some("25".into()),
+            ..Enumerate::default()
+        };
+        batch(answer(
+            s,
+            &request(action::ENUMERATE, PROCESS_URI, Body::Enumerate(e), "153600"),
+            "vagrant",
+        ))
+    };
+    let (mut a, mut b) = (enumerate(&cached), enumerate(&changed));
+    let mut seen = 0;
+    // Batches cut by count (MaxElements) and by size (an 8 KB envelope holds ~11 items).
+    let shapes = [
+        ("5", "153600"),
+        ("100", "8192"),
+        ("1", "153600"),
+        ("64", "12000"),
+    ];
+    for step in 0.. {
+        assert_eq!(a.item_count(), b.item_count(), "batch {step}");
+        assert_eq!(a.items, b.items, "batch {step}: the same items");
+        assert_eq!(a.end_of_sequence, b.end_of_sequence, "batch {step}");
+        seen += a.item_count();
+        if a.end_of_sequence.is_some() {
+            break;
+        }
+        let (max, size) = shapes[step % shapes.len()];
+        let (ca, cb) = (a.context.clone().unwrap(), b.context.clone().unwrap());
+        a = batch(pull(&cached, &ca, Some(max), size));
+        b = batch(pull(&changed, &cb, Some(max), size));
+    }
+    assert_eq!(seen, total);
 }

@@ -280,9 +280,18 @@ impl Config {
     }
 
     fn index(path: &str) -> Result<usize, ConfigError> {
-        // The service asks for settings by their canonical paths on every request: those are
-        // found without normalising (which allocates).
-        if let Some(i) = settings().iter().position(|s| s.path == path) {
+        // The service asks for settings by their canonical paths many times per request:
+        // those are found by hash, without normalising (which allocates).
+        static CANONICAL: OnceLock<std::collections::HashMap<&'static str, usize>> =
+            OnceLock::new();
+        let canonical = CANONICAL.get_or_init(|| {
+            settings()
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.path.as_str(), i))
+                .collect()
+        });
+        if let Some(&i) = canonical.get(path) {
             return Ok(i);
         }
         let p = normalize(path);

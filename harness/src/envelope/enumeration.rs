@@ -1,11 +1,14 @@
 //! WS-Enumeration bodies with the WS-Management extensions (DSP0226 §8, MS-WSMV 3.1.4.8-3.1.4.10).
 //!
-//! Items are kept as [`Fragment`]s: the enumeration of a large collection is where envelopes are
-//! big, and most callers only count or forward the items.
+//! Items are kept as [`Fragment`]s, or as one [`Run`] of shared text when a server hands out a
+//! cached collection: the enumeration of a large collection is where envelopes are big, and
+//! most callers only count or forward the items.
+
+use std::borrow::Cow;
 
 use super::part::{Part, child_text, push_text, scoped};
 use crate::ns;
-use crate::xml::{Element, Fragment, Node, QName};
+use crate::xml::{Element, Fragment, Node, QName, Run};
 
 /// Which namespace an `Items`/`EndOfSequence` element was in: optimized enumerations put them in
 /// the WS-Man namespace (MS-WSMV 3.1.4.8, seen on the wire), Pull responses in WS-Enumeration.
@@ -43,7 +46,108 @@ pub struct Items {
     /// Its namespace.
     pub ns: EnumNs,
     /// The items, one element each.
-    pub items: Vec<Fragment>,
+    pub items: ItemList,
+}
+
+/// The items of a batch: fragments (what a reader keeps), or a run of self-contained elements
+/// in shared text (what the reference server answers from its cached collection, written
+/// without a copy).
+#[derive(Clone, Debug)]
+pub enum ItemList {
+    /// One fragment per item.
+    Fragments(Vec<Fragment>),
+    /// Consecutive items of one shared text.
+    Run(Run),
+}
+
+impl Default for ItemList {
+    fn default() -> Self {
+        ItemList::Fragments(Vec::new())
+    }
+}
+
+impl From<Vec<Fragment>> for ItemList {
+    fn from(v: Vec<Fragment>) -> Self {
+        ItemList::Fragments(v)
+    }
+}
+
+impl FromIterator<Fragment> for ItemList {
+    fn from_iter<I: IntoIterator<Item = Fragment>>(iter: I) -> Self {
+        ItemList::Fragments(iter.into_iter().collect())
+    }
+}
+
+impl IntoIterator for ItemList {
+    type Item = Fragment;
+    type IntoIter = std::vec::IntoIter<Fragment>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.into_vec().into_iter()
+    }
+}
+
+impl ItemList {
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        match self {
+            ItemList::Fragments(v) => v.len(),
+            ItemList::Run(r) => r.len(),
+        }
+    }
+
+    /// True for no item.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The items as fragments (those of a run are copied out of the shared text).
+    pub fn iter(&self) -> impl Iterator<Item = Cow<'_, Fragment>> + '_ {
+        let (frags, run) = match self {
+            ItemList::Fragments(v) => (v.as_slice(), None),
+            ItemList::Run(r) => (&[][..], Some(r)),
+        };
+        frags.iter().map(Cow::Borrowed).chain(
+            run.into_iter()
+                .flat_map(Run::iter)
+                .map(|t| Cow::Owned(Fragment::from_xml(t.to_owned()))),
+        )
+    }
+
+    /// The items as owned fragments.
+    pub fn into_vec(self) -> Vec<Fragment> {
+        match self {
+            ItemList::Fragments(v) => v,
+            run @ ItemList::Run(_) => run.iter().map(Cow::into_owned).collect(),
+        }
+    }
+
+    /// Adds an item (a run becomes fragments first).
+    pub fn push(&mut self, f: Fragment) {
+        if let ItemList::Run(_) = self {
+            *self = ItemList::Fragments(std::mem::take(self).into_vec());
+        }
+        if let ItemList::Fragments(v) = self {
+            v.push(f);
+        }
+    }
+
+    /// Bytes of item text, where it is known without writing (a tree counts `per_tree`).
+    pub fn text_len(&self, per_tree: usize) -> usize {
+        match self {
+            ItemList::Fragments(v) => v
+                .iter()
+                .map(|f| f.source().map_or(per_tree, str::len))
+                .sum(),
+            ItemList::Run(r) => r.byte_len(),
+        }
+    }
+}
+
+impl PartialEq for ItemList {
+    /// Item by item, structurally, however each side keeps them.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
 }
 
 /// A filter (`wsman:Filter` or `wsen:Filter`, treated alike by Windows).
@@ -272,7 +376,9 @@ impl EnumerationBatch {
                     seen_items = true;
                     b.items = Some(Items {
                         ns: n,
-                        items: c.elements().cloned().map(Fragment::from).collect(),
+                        items: ItemList::Fragments(
+                            c.elements().cloned().map(Fragment::from).collect(),
+                        ),
                     })
                 }
                 (Some(n), "EndOfSequence") => b.end_of_sequence = Some(n),
@@ -294,7 +400,7 @@ impl EnumerationBatch {
         push_text(&mut e, context.clone(), context_at(ContextAt::BeforeItems));
         if let Some(items) = &self.items {
             let mut i = Element::new(QName::new(items.ns.uri(), "Items"));
-            for f in &items.items {
+            for f in items.items.iter() {
                 if let Ok(x) = f.element() {
                     i.children.push(Node::Element(x.into_owned()));
                 }

@@ -21,8 +21,8 @@ mod write;
 
 pub use body::Body;
 pub use enumeration::{
-    ContextAt, EnumNs, Enumerate, EnumerateResponse, EnumerationBatch, Filter, Items, Pull,
-    PullResponse, Release,
+    ContextAt, EnumNs, Enumerate, EnumerateResponse, EnumerationBatch, Filter, ItemList, Items,
+    Pull, PullResponse, Release,
 };
 pub use fault::{Fault, Reason, WsmanFault};
 pub use header::{
@@ -37,7 +37,7 @@ pub use shell::{
     Shell, Signal, SignalResponse, Stream,
 };
 pub use transfer::ResourceCreated;
-pub use write::write;
+pub use write::{write, write_shared};
 
 use crate::xml::Attribute;
 

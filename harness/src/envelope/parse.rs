@@ -315,24 +315,27 @@ impl<'i> Parser<'_, 'i> {
     }
 
     fn items(&mut self, ns: EnumNs, empty: bool) -> Result<Option<Items>, ParseError> {
-        let mut items = Items {
-            ns,
-            items: Vec::new(),
-        };
+        let mut items = Vec::new();
         if empty {
-            return Ok(Some(items));
+            return Ok(Some(Items {
+                ns,
+                items: items.into(),
+            }));
         }
         let scope: Arc<[(String, String)]> = Arc::from(self.cur.scope());
         loop {
             match self.cur.next_event()? {
                 Ev::Start { empty, offset, .. } => {
                     let end = self.cur.skip_element(empty)?;
-                    items
-                        .items
-                        .push(Fragment::raw(self.doc.clone(), offset, end, scope.clone()));
+                    items.push(Fragment::raw(self.doc.clone(), offset, end, scope.clone()));
                 }
                 Ev::Text(t) if t.trim().is_empty() => {}
-                Ev::End => return Ok(Some(items)),
+                Ev::End => {
+                    return Ok(Some(Items {
+                        ns,
+                        items: items.into(),
+                    }));
+                }
                 Ev::Text(_) | Ev::Eof => return Ok(None),
             }
         }

@@ -2,13 +2,20 @@
 
 use super::Envelope;
 use super::body::Body;
+use super::enumeration::ItemList;
 use super::enumeration::{ContextAt, EnumerationBatch};
 use super::header::HeaderBlock;
 use crate::ns;
-use crate::xml::{PrefixStyle, QName, XmlWriter};
+use crate::xml::{PrefixStyle, QName, Written, XmlWriter};
 
 /// Writes an envelope with the given prefix policy.
 pub fn write(env: &Envelope, style: PrefixStyle) -> String {
+    write_shared(env, style).into_string()
+}
+
+/// Writes an envelope with the given prefix policy, leaving the text of item runs shared
+/// (the reference server sends the parts as they are).
+pub fn write_shared(env: &Envelope, style: PrefixStyle) -> Written {
     // Most answers without a batch (Identify, config sections, shell output) fit in 2 KB.
     let capacity = 2048 + env_size_hint(env);
     let mut w = XmlWriter::with_capacity(style, capacity);
@@ -59,7 +66,7 @@ pub fn write(env: &Envelope, style: PrefixStyle) -> String {
     }
     w.end();
     w.end();
-    w.finish()
+    w.finish_written()
 }
 
 /// Writes a header block; the usual ones (text blocks, a plain ReplyTo) straight from the
@@ -97,8 +104,9 @@ fn write_batch(w: &mut XmlWriter, b: &EnumerationBatch, name: QName) {
     context_at(w, ContextAt::BeforeItems);
     if let Some(items) = &b.items {
         w.start(&QName::new(items.ns.uri(), "Items"), None, &[], &[]);
-        for f in &items.items {
-            f.write(w);
+        match &items.items {
+            ItemList::Fragments(v) => v.iter().for_each(|f| f.write(w)),
+            ItemList::Run(r) => w.splice_run(r),
         }
         w.end();
     }
@@ -114,17 +122,17 @@ fn write_batch(w: &mut XmlWriter, b: &EnumerationBatch, name: QName) {
 fn env_size_hint(env: &Envelope) -> usize {
     let frag_len = |f: &crate::xml::Fragment| f.source().map_or(256, str::len);
     match &env.body {
-        Body::EnumerateResponse(r) => {
-            r.0.items
-                .as_ref()
-                .map_or(0, |i| i.items.iter().map(frag_len).sum())
-        }
-        Body::PullResponse(r) => {
-            r.0.items
-                .as_ref()
-                .map_or(0, |i| i.items.iter().map(frag_len).sum())
-        }
+        Body::EnumerateResponse(r) => batch_hint(&r.0),
+        Body::PullResponse(r) => batch_hint(&r.0),
         Body::Other(v) => v.iter().map(frag_len).sum(),
         _ => 0,
+    }
+}
+
+/// Room for a batch's items: a run is spliced in, not copied, so it needs none.
+fn batch_hint(b: &EnumerationBatch) -> usize {
+    match b.items.as_ref().map(|i| &i.items) {
+        Some(ItemList::Run(_)) | None => 0,
+        Some(list) => list.text_len(256),
     }
 }

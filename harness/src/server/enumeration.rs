@@ -7,8 +7,8 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crate::envelope::{EnumNs, EnumerationBatch, Items};
-use crate::xml::{Element, Fragment, QName};
+use crate::envelope::{EnumNs, EnumerationBatch, ItemList, Items};
+use crate::xml::{Element, Fragment, QName, Run};
 
 /// The sample collection's ResourceURI.
 pub const PROCESS_URI: &str =
@@ -121,8 +121,9 @@ pub struct Overlay {
     changed: HashMap<usize, Element>,
     deleted: HashSet<usize>,
     created: usize,
-    /// The generated instances' text, built once (up to [`GENERATED_CACHE`] of them).
-    generated: Vec<std::sync::Arc<str>>,
+    /// The generated instances' text, built once (up to [`GENERATED_CACHE`] of them) into one
+    /// shared buffer: an unchanged collection answers a batch with a slice of it.
+    generated: Run,
 }
 
 /// Generated instances kept as text (about 350 bytes each: ~17 MB at most); beyond it they
@@ -150,20 +151,31 @@ impl Overlay {
     pub fn generate(&mut self, base: usize) {
         let want = base.min(GENERATED_CACHE);
         if self.generated.len() < want {
-            let from = self.generated.len();
-            self.generated
-                .extend((from..want).map(|i| std::sync::Arc::from(item_text(i))));
+            self.generated = Run::from_elements((0..want).map(item_text));
         }
+    }
+
+    /// The batch from `next` as one slice of the cached text: at most `max` items and `budget`
+    /// bytes of them (one at least). Only for the unchanged collection read as objects, the
+    /// usual case; `None` sends the caller item by item through [`Overlay::fragment`].
+    pub fn run(
+        &self,
+        next: usize,
+        base: usize,
+        max: usize,
+        budget: usize,
+        mode: ItemMode,
+    ) -> Option<Run> {
+        let unchanged = self.changed.is_empty() && self.deleted.is_empty() && self.created == 0;
+        (unchanged && mode == ItemMode::Object && self.generated.len() >= base)
+            .then(|| self.generated.take(next, max, budget))
     }
 
     /// Instance `i` as a fragment ready to copy into a response, as `mode` wants it.
     pub fn fragment(&self, i: usize, base: usize, mode: ItemMode) -> Option<Fragment> {
         // The usual collection is unchanged: one branch instead of three hash lookups per item.
         if self.changed.is_empty() && self.deleted.is_empty() && mode == ItemMode::Object {
-            return (i < base).then(|| match self.generated.get(i) {
-                Some(text) => Fragment::from_shared(text.clone()),
-                None => Fragment::from_xml(item_text(i)),
-            });
+            return (i < base).then(|| self.generated_fragment(i));
         }
         if self.deleted.contains(&i) {
             return None;
@@ -177,10 +189,7 @@ impl Overlay {
         }
         Some(match (mode, self.changed.get(&i)) {
             (ItemMode::Object, Some(e)) => Fragment::written(e),
-            (ItemMode::Object, None) => match self.generated.get(i) {
-                Some(text) => Fragment::from_shared(text.clone()),
-                None => Fragment::from_xml(item_text(i)),
-            },
+            (ItemMode::Object, None) => self.generated_fragment(i),
             (ItemMode::Epr, _) => Fragment::from_xml(epr_text(i)),
             (ItemMode::ObjectAndEpr, _) => Fragment::from_xml(format!(
                 "<w:Item xmlns:w=\"{}\">{}{}</w:Item>",
@@ -188,6 +197,13 @@ impl Overlay {
                 object(),
                 epr_text(i)
             )),
+        })
+    }
+
+    fn generated_fragment(&self, i: usize) -> Fragment {
+        Fragment::from_xml(match self.generated.get(i) {
+            Some(text) => text.to_owned(),
+            None => item_text(i),
         })
     }
 
@@ -237,6 +253,35 @@ pub fn item(i: usize) -> Element {
         .unwrap_or_else(|_| Element::new(QName::owned(PROCESS_URI, "Win32_Process")))
 }
 
+/// A batch of the sample collection from `next` (see [`fill_from`]): one slice of the cached
+/// text when [`Overlay::run`] can give it, else item by item.
+pub fn collection_batch(
+    overlay: &Overlay,
+    next: usize,
+    base: usize,
+    max_elements: usize,
+    budget: usize,
+    ns: EnumNs,
+    mode: ItemMode,
+) -> (EnumerationBatch, usize) {
+    let total = overlay.slots(base);
+    let Some(run) = overlay.run(next, base, max_elements, budget, mode) else {
+        return fill_from(next, total, max_elements, budget, ns, |i| {
+            overlay.fragment(i, base, mode)
+        });
+    };
+    let after = next.min(total) + run.len();
+    let batch = EnumerationBatch {
+        items: Some(Items {
+            ns,
+            items: ItemList::Run(run),
+        }),
+        end_of_sequence: (after >= total).then_some(ns),
+        ..EnumerationBatch::default()
+    };
+    (batch, after)
+}
+
 /// Fills a batch from `next`: at most `max_elements` items and `budget` bytes of items, taken
 /// from `source` (which skips missing slots). Returns the batch and the index after the last slot
 /// read.
@@ -267,7 +312,10 @@ pub fn fill_from(
     }
     let done = i >= total;
     let batch = EnumerationBatch {
-        items: Some(Items { ns, items }),
+        items: Some(Items {
+            ns,
+            items: items.into(),
+        }),
         end_of_sequence: done.then_some(ns),
         ..EnumerationBatch::default()
     };

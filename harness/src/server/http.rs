@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
 use hyper::{Method, Request, Response, StatusCode};
@@ -15,9 +15,10 @@ use tokio::net::TcpListener;
 use super::auth::{ConnAuth, Decision};
 use super::tls::Tls;
 use super::tls::TlsBinding;
-use super::{Deviation, RequestContext, Service};
+use super::{Deviation, Reply, RequestContext, Service};
 use crate::auth::encrypted_body::EncryptedBody;
 use crate::auth::message_security::SOAP_UTF8;
+use crate::xml::Written;
 
 /// Room for multipart headers and signatures on top of MaxEnvelopeSizekb in an encrypted body.
 const ENCRYPTION_OVERHEAD: usize = 1024;
@@ -177,8 +178,8 @@ pub async fn serve(
     }
 }
 
-fn empty(status: StatusCode) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::new()));
+fn empty(status: StatusCode) -> Response<Parts> {
+    let mut r = Response::new(Parts::default());
     *r.status_mut() = status;
     r
 }
@@ -190,7 +191,7 @@ async fn handle(
     service: Arc<Service>,
     conn: Arc<Mutex<ConnAuth>>,
     tls_bindings: Option<Arc<TlsBinding>>,
-) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+) -> Result<Response<Parts>, std::convert::Infallible> {
     use hyper::body::Body as _;
     let start = std::time::Instant::now();
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
@@ -224,7 +225,7 @@ async fn handle(
 }
 
 /// The response-level deviation switches (Connection: close, a wrong Content-Type).
-fn deviate_response(config: &super::ServerConfig, r: &mut Response<Full<Bytes>>) {
+fn deviate_response(config: &super::ServerConfig, r: &mut Response<Parts>) {
     use hyper::body::Body as _;
     // After the handshake, so that NTLM can still complete on one connection.
     if config.deviates(Deviation::CloseConnections)
@@ -252,7 +253,7 @@ async fn handle_inner(
     config: Arc<super::ServerConfig>,
     conn: Arc<Mutex<ConnAuth>>,
     tls_bindings: Option<Arc<TlsBinding>>,
-) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+) -> Result<Response<Parts>, std::convert::Infallible> {
     // Beyond MaxConnections requests in flight the service refuses more (MS-WSMV 3.1.4.1.19).
     let Some(_in_flight) = service.admit() else {
         return Ok(empty(StatusCode::SERVICE_UNAVAILABLE));
@@ -301,19 +302,14 @@ async fn handle_inner(
         && authorization.is_none()
         && !config.deviates(Deviation::IdentifyRequiresAuth)
     {
-        let reply = service.handle(
+        let reply = service.handle_shared(
             &body,
             &RequestContext {
                 user: None,
                 deadline_passed: true,
             },
         );
-        return Ok(soap(
-            reply.status,
-            reply.body.into_bytes(),
-            SOAP_UTF8.into(),
-            None,
-        ));
+        return Ok(soap(reply.status, Parts::from(reply.body), SOAP_UTF8, None));
     }
     let decision = match conn.lock() {
         Ok(mut c) => c.authorize(authorization.as_deref(), &config, tls_bindings.as_deref()),
@@ -382,7 +378,7 @@ async fn handle_inner(
     }
     if plain.is_empty() {
         // The empty POST clients send to finish the handshake before encrypting.
-        return Ok(soap(200, Vec::new(), String::new(), final_token));
+        return Ok(soap(200, Parts::default(), "", final_token));
     }
     // Over HTTPS the TLS channel protects plain bodies (MS-WSMV 2.2.4.36).
     if !encrypted
@@ -398,19 +394,21 @@ async fn handle_inner(
         let Ok(mut c) = conn.lock() else {
             return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
         };
-        if let Some(sealed) = c.seal(reply.body.as_bytes(), protocol) {
+        // Sealing transforms the whole text, so here it is joined first.
+        if let Some(sealed) = c.seal(reply.body.into_string().as_bytes(), protocol) {
             return Ok(soap(
                 reply.status,
-                sealed.encode(),
-                sealed.content_type(),
+                Parts::from(sealed.encode()),
+                &sealed.content_type(),
                 final_token,
             ));
         }
+        return Ok(empty(StatusCode::INTERNAL_SERVER_ERROR));
     }
     Ok(soap(
         reply.status,
-        reply.body.into_bytes(),
-        SOAP_UTF8.into(),
+        Parts::from(reply.body),
+        SOAP_UTF8,
         final_token,
     ))
 }
@@ -436,7 +434,7 @@ async fn read_body(mut body: Incoming, limit: usize, declared: usize) -> Result<
 
 /// 413, after reading (up to [`DRAIN_LIMIT`]) what the client still sends, so that it sees the
 /// answer instead of a reset.
-async fn too_large(mut body: Incoming) -> Response<Full<Bytes>> {
+async fn too_large(mut body: Incoming) -> Response<Parts> {
     let mut drained = 0usize;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     while drained < DRAIN_LIMIT {
@@ -455,7 +453,7 @@ async fn too_large(mut body: Incoming) -> Response<Full<Bytes>> {
 
 /// Asks the core, waiting (in short steps) while it has nothing to say yet, up to the
 /// operation's timeout.
-async fn answer(service: &Service, body: &[u8], user: String) -> super::Reply {
+async fn answer(service: &Service, body: &[u8], user: String) -> Reply<Written> {
     const POLL: std::time::Duration = std::time::Duration::from_millis(20);
     let start = tokio::time::Instant::now();
     let mut ctx = RequestContext {
@@ -463,7 +461,7 @@ async fn answer(service: &Service, body: &[u8], user: String) -> super::Reply {
         deadline_passed: false,
     };
     loop {
-        let reply = service.handle(body, &ctx);
+        let reply = service.handle_shared(body, &ctx);
         match reply.wait {
             Some(limit) if start.elapsed() < limit => tokio::time::sleep(POLL).await,
             Some(_) => ctx.deadline_passed = true,
@@ -474,18 +472,72 @@ async fn answer(service: &Service, body: &[u8], user: String) -> super::Reply {
 
 fn soap(
     status: u16,
-    body: Vec<u8>,
-    content_type: String,
+    body: Parts,
+    content_type: &str,
     www_authenticate: Option<String>,
-) -> Response<Full<Bytes>> {
-    let empty_body = body.is_empty();
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+) -> Response<Parts> {
+    let empty_body = body.remaining == 0;
+    let mut r = Response::new(body);
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if !empty_body && let Ok(v) = content_type.parse() {
+    if !empty_body && let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
         r.headers_mut().insert(CONTENT_TYPE, v);
     }
     if let Some(t) = www_authenticate.and_then(|t| t.parse().ok()) {
         r.headers_mut().insert(WWW_AUTHENTICATE, t);
     }
     r
+}
+
+/// A response body sent as the buffers it was written in (a large enumeration answer splices
+/// the service's cached item text in uncopied). Its exact length is known, so hyper sends a
+/// Content-Length and writes the buffers out vectored.
+#[derive(Debug, Default)]
+pub struct Parts {
+    chunks: std::collections::VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl From<Written> for Parts {
+    fn from(w: Written) -> Self {
+        Self::from_chunks(w.into_chunks())
+    }
+}
+
+impl From<Vec<u8>> for Parts {
+    fn from(v: Vec<u8>) -> Self {
+        Self::from_chunks(vec![Bytes::from(v)])
+    }
+}
+
+impl Parts {
+    fn from_chunks(chunks: Vec<Bytes>) -> Self {
+        let chunks: std::collections::VecDeque<Bytes> =
+            chunks.into_iter().filter(|c| !c.is_empty()).collect();
+        let remaining = chunks.iter().map(|c| c.len() as u64).sum();
+        Self { chunks, remaining }
+    }
+}
+
+impl hyper::body::Body for Parts {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        let next = self.chunks.pop_front();
+        if let Some(c) = &next {
+            self.remaining -= c.len() as u64;
+        }
+        std::task::Poll::Ready(next.map(|c| Ok(hyper::body::Frame::data(c))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.remaining)
+    }
 }

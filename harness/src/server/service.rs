@@ -13,7 +13,7 @@ use crate::envelope::{
 };
 use crate::ids::format_message_id;
 use crate::ns::{self, action};
-use crate::xml::{ErrorKind, Limits, PrefixStyle, QName};
+use crate::xml::{ErrorKind, Limits, PrefixStyle, QName, Written};
 
 /// Who sent a request, as the HTTP layer established it.
 #[derive(Clone, Debug, Default)]
@@ -25,13 +25,14 @@ pub struct RequestContext {
     pub deadline_passed: bool,
 }
 
-/// What to send back.
+/// What to send back. The HTTP layer takes it as `Reply<Written>`
+/// ([`Service::handle_shared`]), whose body may still share text with the service's caches.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reply {
+pub struct Reply<B = String> {
     /// HTTP status.
     pub status: u16,
     /// Body (empty for none).
-    pub body: String,
+    pub body: B,
     /// Nothing to answer yet: ask again until this much time has passed since the request
     /// arrived, then once more with [`RequestContext::deadline_passed`] set.
     pub wait: Option<std::time::Duration>,
@@ -53,11 +54,13 @@ impl Reply {
             wait: None,
         }
     }
+}
 
+impl Reply<Written> {
     fn envelope(status: u16, env: &Envelope) -> Self {
         Self {
             status,
-            body: crate::write(env, PrefixStyle::Windows),
+            body: crate::envelope::write_shared(env, PrefixStyle::Windows),
             wait: None,
         }
     }
@@ -65,8 +68,27 @@ impl Reply {
     fn empty(status: u16) -> Self {
         Self {
             status,
-            body: String::new(),
+            body: Written::default(),
             wait: None,
+        }
+    }
+
+    /// The same reply with its body in one string.
+    pub fn into_plain(self) -> Reply {
+        Reply {
+            status: self.status,
+            body: self.body.into_string(),
+            wait: self.wait,
+        }
+    }
+}
+
+impl From<Reply> for Reply<Written> {
+    fn from(r: Reply) -> Self {
+        Reply {
+            status: r.status,
+            body: r.body.into(),
+            wait: r.wait,
         }
     }
 }
@@ -158,8 +180,14 @@ impl Service {
 
     /// Handles one request body.
     pub fn handle(&self, body: &[u8], ctx: &RequestContext) -> Reply {
+        self.handle_shared(body, ctx).into_plain()
+    }
+
+    /// Handles one request body; the answer's item text stays shared with the service's
+    /// cache (what the HTTP layer sends without copying).
+    pub fn handle_shared(&self, body: &[u8], ctx: &RequestContext) -> Reply<Written> {
         if let Some(r) = &self.responder {
-            return r.respond(body, ctx);
+            return r.respond(body, ctx).into();
         }
         let config = self.config();
         let limits = Limits {
@@ -637,7 +665,7 @@ impl Service {
 
     /// Get, Enumerate, Pull and Release on the sample collection.
     fn collection(&self, env: &Envelope, act: &str, user: &str) -> (u16, Envelope) {
-        use super::enumeration::fill_from;
+        use super::enumeration::{collection_batch, fill_from};
         use crate::envelope::{EnumNs, EnumerateResponse, PullResponse};
         let relates = env.message_id();
         let config = self.config();
@@ -764,9 +792,8 @@ impl Service {
                     );
                 };
                 let mut batch = if e.optimize && !config.deviates(Deviation::IgnoreOptimize) {
-                    let (mut b, next) = fill_from(0, total, max, budget, EnumNs::Wsman, |i| {
-                        instances.fragment(i, base, mode)
-                    });
+                    let (mut b, next) =
+                        collection_batch(&instances, 0, base, max, budget, EnumNs::Wsman, mode);
                     // Windows sends an empty context when everything fit.
                     b.context = Some(if next >= total {
                         String::new()
@@ -812,9 +839,15 @@ impl Service {
                         EnumNs::Enumeration,
                         |i| Some(crate::xml::Fragment::written(&items[i])),
                     ),
-                    None => fill_from(ctx.next, total, max, budget, EnumNs::Enumeration, |i| {
-                        instances.fragment(i, base, ctx.mode)
-                    }),
+                    None => collection_batch(
+                        &instances,
+                        ctx.next,
+                        base,
+                        max,
+                        budget,
+                        EnumNs::Enumeration,
+                        ctx.mode,
+                    ),
                 };
                 let total = ctx.snapshot.as_ref().map_or(total, Vec::len);
                 if config.deviates(Deviation::NoEndOfSequence) {

@@ -9,6 +9,7 @@ mod fragment;
 mod intern;
 mod name;
 mod reader;
+mod run;
 mod scopes;
 mod writer;
 
@@ -21,4 +22,5 @@ pub use reader::{
     Cursor, DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, Decoded, ErrorKind, Ev, Limits, ParseError,
     decode, describe, parse_document,
 };
-pub use writer::{PrefixStyle, XmlWriter};
+pub use run::Run;
+pub use writer::{PrefixStyle, Written, XmlWriter};

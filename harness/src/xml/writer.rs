@@ -71,6 +71,72 @@ pub struct XmlWriter {
     /// Scratch for the declarations a start tag adds, kept for its capacity.
     decl_buf: Vec<Binding>,
     generated: usize,
+    /// Shared text to be placed at these offsets of `out` (see [`XmlWriter::splice_run`]).
+    spliced: Vec<(usize, bytes::Bytes)>,
+}
+
+/// A written document: the writer's own text with shared text spliced in at recorded places,
+/// so that a large answer can go out without its items being copied into one buffer.
+#[derive(Clone, Debug, Default)]
+pub struct Written {
+    text: String,
+    spliced: Vec<(usize, bytes::Bytes)>,
+}
+
+impl Written {
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.text.len() + self.spliced.iter().map(|(_, b)| b.len()).sum::<usize>()
+    }
+
+    /// True for no text at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The whole text in one string (copies the spliced parts).
+    pub fn into_string(self) -> String {
+        if self.spliced.is_empty() {
+            return self.text;
+        }
+        let mut out = String::with_capacity(self.len());
+        let mut at = 0;
+        for (offset, b) in &self.spliced {
+            out.push_str(&self.text[at..*offset]);
+            // Spliced text comes from `Run`s, which hold `str`s cut at element starts.
+            out.push_str(std::str::from_utf8(b).unwrap_or_default());
+            at = *offset;
+        }
+        out.push_str(&self.text[at..]);
+        out
+    }
+
+    /// The text as a list of buffers in order, without copying any part.
+    pub fn into_chunks(self) -> Vec<bytes::Bytes> {
+        let own = bytes::Bytes::from(self.text);
+        let mut out = Vec::with_capacity(2 * self.spliced.len() + 1);
+        let mut at = 0;
+        for (offset, b) in self.spliced {
+            if offset > at {
+                out.push(own.slice(at..offset));
+            }
+            out.push(b);
+            at = offset;
+        }
+        if own.len() > at || out.is_empty() {
+            out.push(own.slice(at..));
+        }
+        out
+    }
+}
+
+impl From<String> for Written {
+    fn from(text: String) -> Self {
+        Self {
+            text,
+            spliced: Vec::new(),
+        }
+    }
 }
 
 impl XmlWriter {
@@ -93,6 +159,7 @@ impl XmlWriter {
             attr_buf: String::with_capacity(64),
             decl_buf: Vec::with_capacity(8),
             generated: 0,
+            spliced: Vec::new(),
         }
     }
 
@@ -109,9 +176,34 @@ impl XmlWriter {
     }
 
     /// Finishes and returns the document.
-    pub fn finish(mut self) -> String {
+    pub fn finish(self) -> String {
+        self.finish_written().into_string()
+    }
+
+    /// Finishes and returns the document with spliced text still shared.
+    pub fn finish_written(mut self) -> Written {
         self.close_tag();
-        self.out
+        Written {
+            text: self.out,
+            spliced: self.spliced,
+        }
+    }
+
+    /// Writes a run of self-contained elements. Where no default namespace is in force, as in
+    /// every answer the reference server writes, the run's shared text is spliced in uncopied;
+    /// otherwise each element is written as [`XmlWriter::raw_element`] writes it.
+    pub fn splice_run(&mut self, run: &super::Run) {
+        if run.is_empty() {
+            return;
+        }
+        if self.lookup("").is_some_and(|d| !d.is_empty()) {
+            for e in run.iter() {
+                self.raw_element(e, &[]);
+            }
+            return;
+        }
+        self.close_tag();
+        self.spliced.push((self.out.len(), run.text()));
     }
 
     /// The namespace bound to a prefix now (`""` = default namespace).
@@ -481,4 +573,55 @@ fn escape_attr(s: &str, out: &mut String) {
         b'\r' => Some("&#13;"),
         _ => None,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::{QName, Run};
+
+    /// Spliced runs land where they were written, as chunks and as one string alike.
+    #[test]
+    fn spliced_runs_read_the_same_as_chunks_and_as_a_string() {
+        let run = Run::from_elements(["<i:a xmlns:i=\"urn:i\"/>", "<i:b xmlns:i=\"urn:i\"/>"]);
+        let mut w = XmlWriter::new(PrefixStyle::Windows);
+        w.start(&QName::new("urn:x", "Items"), Some("x"), &[], &[]);
+        w.splice_run(&run);
+        w.text_element(&QName::new("urn:x", "Mid"), &[], "m");
+        w.splice_run(&run.take(1, 1, usize::MAX));
+        w.end();
+        let written = w.finish_written();
+        let chunks = written.clone().into_chunks();
+        assert!(chunks.len() >= 4, "{chunks:?}");
+        assert!(chunks.iter().all(|c| !c.is_empty()));
+        let joined: Vec<u8> = chunks.concat();
+        let text = written.clone().into_string();
+        assert_eq!(joined, text.as_bytes());
+        assert_eq!(written.len(), text.len());
+        assert_eq!(
+            text,
+            "<x:Items xmlns:x=\"urn:x\"><i:a xmlns:i=\"urn:i\"/><i:b xmlns:i=\"urn:i\"/>\
+             <x:Mid>m</x:Mid><i:b xmlns:i=\"urn:i\"/></x:Items>"
+        );
+        // A run at the very start and end of the output, nothing of the writer's own around it.
+        let mut w = XmlWriter::new(PrefixStyle::Windows);
+        w.splice_run(&run);
+        assert_eq!(
+            w.finish_written().into_chunks().concat(),
+            run.text().to_vec()
+        );
+    }
+
+    /// Under a default namespace the run's elements get `xmlns=""` each, as fragments do.
+    #[test]
+    fn runs_under_a_default_namespace_are_written_element_by_element() {
+        let run = Run::from_elements(["<a/>"]);
+        let mut w = XmlWriter::new(PrefixStyle::Preserve);
+        let decls = [(String::new(), "urn:d".to_owned())];
+        w.start(&QName::new("urn:d", "Root"), None, &decls, &[]);
+        w.splice_run(&run);
+        w.end();
+        let text = w.finish();
+        assert!(text.contains("<a xmlns=\"\"/>"), "{text}");
+    }
 }
