@@ -39,7 +39,7 @@ struct Binding {
 }
 
 /// The stack of declarations, innermost last.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Scopes {
     /// Prefixes and URIs of the bindings, concatenated.
     text: String,
@@ -48,6 +48,19 @@ pub struct Scopes {
     level: u16,
     /// An end tag (or an empty element) was read: its scope ends before the next token.
     pending_pop: bool,
+}
+
+impl Default for Scopes {
+    /// Sized for an envelope's usual declarations (about six on the root, a few more inside),
+    /// so that reading one allocates each buffer once instead of regrowing it.
+    fn default() -> Self {
+        Self {
+            text: String::with_capacity(512),
+            bindings: Vec::with_capacity(12),
+            level: 0,
+            pending_pop: false,
+        }
+    }
 }
 
 impl Scopes {
