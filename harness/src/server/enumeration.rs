@@ -156,8 +156,9 @@ impl Overlay {
     }
 
     /// The batch from `next` as one slice of the cached text: at most `max` items and `budget`
-    /// bytes of them (one at least). Only for the unchanged collection read as objects, the
-    /// usual case; `None` sends the caller item by item through [`Overlay::fragment`].
+    /// bytes of them (one at least). Only for the unchanged collection read as objects and
+    /// cached whole (up to [`GENERATED_CACHE`] items), the usual case; `None` sends the caller
+    /// item by item through [`Overlay::fragment`].
     pub fn run(
         &self,
         next: usize,
@@ -167,7 +168,7 @@ impl Overlay {
         mode: ItemMode,
     ) -> Option<Run> {
         let unchanged = self.changed.is_empty() && self.deleted.is_empty() && self.created == 0;
-        (unchanged && mode == ItemMode::Object && self.generated.len() >= base)
+        (unchanged && mode == ItemMode::Object && self.generated.len() == base)
             .then(|| self.generated.take(next, max, budget))
     }
 
