@@ -39,7 +39,7 @@ struct Binding {
 }
 
 /// The stack of declarations, innermost last.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Scopes {
     /// Prefixes and URIs of the bindings, concatenated.
     text: String,
@@ -48,19 +48,6 @@ pub struct Scopes {
     level: u16,
     /// An end tag (or an empty element) was read: its scope ends before the next token.
     pending_pop: bool,
-}
-
-impl Default for Scopes {
-    /// Sized for an envelope's usual declarations (about six on the root, a few more inside),
-    /// so that reading one allocates each buffer once instead of regrowing it.
-    fn default() -> Self {
-        Self {
-            text: String::with_capacity(512),
-            bindings: Vec::with_capacity(12),
-            level: 0,
-            pending_pop: false,
-        }
-    }
 }
 
 impl Scopes {
@@ -125,6 +112,13 @@ impl Scopes {
             return Err(format!(
                 "more than {MAX_BINDINGS} namespace declarations in scope"
             ));
+        }
+        if self.bindings.capacity() == 0 {
+            // Room for an envelope's usual declarations (about six on the root, a few more
+            // inside) at the first one, so that reading it allocates each buffer once; a
+            // document without declarations (most fuzz inputs) allocates nothing.
+            self.text.reserve(512);
+            self.bindings.reserve(12);
         }
         let start = self.text.len();
         self.text.push_str(prefix);
