@@ -14,14 +14,11 @@ pub fn random_uuid() -> Uuid {
     thread_local! {
         static RNG: std::cell::RefCell<fastrand::Rng> = std::cell::RefCell::new({
             let mut seed = [0u8; 8];
-            // Without OS randomness, time and thread still give distinct sequences.
-            if getrandom::fill(&mut seed).is_err() {
-                let t = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos() as u64);
-                seed = (t ^ (&seed as *const _ as u64)).to_le_bytes();
+            match getrandom::fill(&mut seed) {
+                Ok(()) => fastrand::Rng::with_seed(u64::from_le_bytes(seed)),
+                // fastrand's own seed (time and thread) still gives distinct sequences.
+                Err(_) => fastrand::Rng::new(),
             }
-            fastrand::Rng::with_seed(u64::from_le_bytes(seed))
         });
     }
     let bits = RNG.with(|r| r.borrow_mut().u128(..));

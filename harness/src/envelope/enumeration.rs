@@ -121,16 +121,6 @@ impl ItemList {
         }
     }
 
-    /// Adds an item (a run becomes fragments first).
-    pub fn push(&mut self, f: Fragment) {
-        if let ItemList::Run(_) = self {
-            *self = ItemList::Fragments(std::mem::take(self).into_vec());
-        }
-        if let ItemList::Fragments(v) = self {
-            v.push(f);
-        }
-    }
-
     /// Bytes of item text, where it is known without writing (a tree counts `per_tree`).
     pub fn text_len(&self, per_tree: usize) -> usize {
         match self {

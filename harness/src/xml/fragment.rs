@@ -47,7 +47,7 @@ impl Fragment {
 
     /// A fragment over shared text holding exactly one self-contained element (every prefix it
     /// uses declared inside it): copied into responses without another allocation.
-    pub fn from_shared(doc: Arc<str>) -> Self {
+    fn from_shared(doc: Arc<str>) -> Self {
         let end = doc.len();
         Self(Repr::Raw {
             doc,

@@ -99,16 +99,18 @@ impl Written {
         if self.spliced.is_empty() {
             return self.text;
         }
-        let mut out = String::with_capacity(self.len());
+        let mut out = Vec::with_capacity(self.len());
         let mut at = 0;
         for (offset, b) in &self.spliced {
-            out.push_str(&self.text[at..*offset]);
-            // Spliced text comes from `Run`s, which hold `str`s cut at element starts.
-            out.push_str(std::str::from_utf8(b).unwrap_or_default());
+            out.extend_from_slice(&self.text.as_bytes()[at..*offset]);
+            out.extend_from_slice(b);
             at = *offset;
         }
-        out.push_str(&self.text[at..]);
-        out
+        out.extend_from_slice(&self.text.as_bytes()[at..]);
+        // Spliced text comes from `Run`s, built from `str`s and cut at element starts, so this
+        // never replaces anything; were it ever wrong, text is replaced, never dropped.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// The text as a list of buffers in order, without copying any part.
