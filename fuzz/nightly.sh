@@ -5,15 +5,17 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 secs="${FUZZ_SECONDS:-600}"
-targets=(envelope envelope_parse envelope_model ntlm_message spnego_token auth_header encrypted_body xs_duration config_values scenario_file)
+targets=(envelope envelope_parse envelope_model xml_lexer ntlm_message spnego_token auth_header encrypted_body xs_duration config_values scenario_file)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 status=0
 for t in "${targets[@]}"; do
   out="corpus-out/$t"
   mkdir -p "$out" "artifacts/$t"
-  cp -n ../corpus/"${t%_parse}"/* "$out"/ 2>/dev/null || true
+  # envelope_parse and xml_lexer share the envelope seeds and dictionary.
+  case $t in envelope_parse | xml_lexer) seeds=envelope ;; *) seeds=$t ;; esac
+  cp -n ../corpus/"$seeds"/* "$out"/ 2>/dev/null || true
   dict=()
-  [ -f "${t%_parse}.dict" ] && dict=(-dict="${t%_parse}.dict")
+  [ -f "$seeds.dict" ] && dict=(-dict="$seeds.dict")
   echo "== $t (${secs}s)"
   if ! cargo fuzz run -s none "$t" "$out" -- -max_total_time="$secs" "${dict[@]}" \
       -artifact_prefix="artifacts/$t/" -print_final_stats=1; then

@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use quick_xml::events::BytesStart;
-
 use super::body::Body;
 use super::enumeration::{
     ContextAt, EnumNs, EnumerateResponse, EnumerationBatch, Items, PullResponse,
@@ -11,7 +9,9 @@ use super::enumeration::{
 use super::header::{Header, HeaderBlock};
 use super::{Envelope, SourcePrefixes};
 use crate::ns;
-use crate::xml::{Cursor, ErrorKind, Ev, Fragment, Limits, ParseError, QName, decode, describe};
+use crate::xml::{
+    Cursor, ErrorKind, Ev, Fragment, Limits, ParseError, QName, Tag, decode, describe,
+};
 
 /// Parses an envelope with the default [`Limits`].
 pub fn parse(input: &[u8]) -> Result<Envelope, ParseError> {
@@ -97,7 +97,7 @@ impl<'i> Parser<'_, 'i> {
         }
     }
 
-    fn first_start(&mut self, expected: &str) -> Result<(BytesStart<'i>, bool, usize), ParseError> {
+    fn first_start(&mut self, expected: &str) -> Result<(Tag<'i>, bool, usize), ParseError> {
         loop {
             let at = self.cur.position();
             match self.cur.next_event()? {
@@ -116,7 +116,7 @@ impl<'i> Parser<'_, 'i> {
 
     fn header(
         &mut self,
-        tag: &BytesStart<'_>,
+        tag: &Tag<'_>,
         empty: bool,
         offset: usize,
         env: &mut Envelope,
@@ -157,7 +157,7 @@ impl<'i> Parser<'_, 'i> {
 
     fn body(
         &mut self,
-        tag: &BytesStart<'_>,
+        tag: &Tag<'_>,
         empty: bool,
         offset: usize,
         env: &mut Envelope,
@@ -211,7 +211,7 @@ impl<'i> Parser<'_, 'i> {
     fn batch(
         &mut self,
         name: &QName,
-        tag: &BytesStart<'_>,
+        tag: &Tag<'_>,
         empty: bool,
         offset: usize,
     ) -> Result<Body, ParseError> {

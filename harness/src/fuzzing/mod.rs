@@ -1,7 +1,10 @@
 //! Invariants checked by the fuzz targets (`fuzz/`), kept in the library so that `cargo test`
 //! checks them on every seed too. Each function panics when an invariant breaks.
 
+mod lexer;
 mod model;
+
+pub use lexer::{Outcome as LexerOutcome, ours as lexer_outcome, xml_lexer};
 
 use crate::envelope::{parse_with, write};
 use crate::xml::{Limits, PrefixStyle, equivalent};

@@ -133,6 +133,26 @@ impl From<Element> for Fragment {
 impl PartialEq for Fragment {
     /// Structural equality of the elements, however each is kept.
     fn eq(&self, other: &Self) -> bool {
+        // The same text read in the same scope is the same element: no need to build both.
+        if let (
+            Repr::Raw {
+                doc: a,
+                start: sa,
+                end: ea,
+                scope: ca,
+            },
+            Repr::Raw {
+                doc: b,
+                start: sb,
+                end: eb,
+                scope: cb,
+            },
+        ) = (&self.0, &other.0)
+            && a[*sa..*ea] == b[*sb..*eb]
+            && ca == cb
+        {
+            return true;
+        }
         match (self.element(), other.element()) {
             (Ok(a), Ok(b)) => a == b,
             _ => false,

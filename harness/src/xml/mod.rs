@@ -7,6 +7,7 @@ mod element;
 mod equiv;
 mod fragment;
 mod intern;
+mod lexer;
 mod name;
 mod reader;
 mod run;
@@ -17,6 +18,7 @@ pub use element::{Element, Node};
 pub use equiv::{Difference, EquivError, compare_elements, compare_in_scope, equivalent, resolve};
 pub use fragment::Fragment;
 pub use intern::{local as intern_local, prefix as intern_prefix};
+pub use lexer::{Attributes, LexError, Lexer, Tag, Token};
 pub use name::{Attribute, QName, attr, same_attrs};
 pub use reader::{
     Cursor, DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, Decoded, ErrorKind, Ev, Limits, ParseError,

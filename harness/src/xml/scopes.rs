@@ -1,14 +1,15 @@
 //! Namespace bindings in scope while reading.
 //!
-//! The reader used quick-xml's `NsReader`, whose resolver walks every start tag's attributes
-//! once more and allocates its stack per document; this stack is consulted only when a tag
+//! quick-xml's `NsReader`, which the reader once used, walks every start tag's attributes once
+//! more and allocates its stack per document; this stack is consulted only when a tag
 //! declares something (`xmlns` in its attributes) and keeps its buffers across the document.
 //! The rules are those of Namespaces in XML 1.0 §3 as quick-xml applies them: `xml` may only
 //! be bound to its own namespace, `xmlns` never, no other prefix to either reserved namespace,
 //! and `xmlns:p=""` undeclares `p` (an error to use afterwards).
 
-use quick_xml::events::BytesStart;
 use quick_xml::name::PrefixDeclaration;
+
+use super::lexer::Tag;
 
 use crate::ns;
 
@@ -36,6 +37,9 @@ struct Binding {
     prefix_len: usize,
     uri_len: usize,
     level: u16,
+    /// The `'static` copy of the URI when it is a well-known one: found once per declaration,
+    /// so that naming each element in it needs no search.
+    known: Option<&'static str>,
 }
 
 /// The stack of declarations, innermost last.
@@ -62,7 +66,7 @@ impl Scopes {
 
     /// Opens a start tag's scope with its declarations. `empty` for `<x/>`, whose scope ends
     /// with the next token.
-    pub fn push(&mut self, tag: &BytesStart<'_>, empty: bool) -> Result<(), String> {
+    pub fn push(&mut self, tag: &Tag<'_>, empty: bool) -> Result<(), String> {
         self.level = self
             .level
             .checked_add(1)
@@ -128,6 +132,7 @@ impl Scopes {
             prefix_len: prefix.len(),
             uri_len: uri.len(),
             level: self.level,
+            known: ns::known(uri),
         });
         Ok(())
     }
@@ -177,6 +182,28 @@ impl Scopes {
         }
     }
 
+    /// [`Scopes::resolve`] for an element name, with the `'static` copy of a well-known URI:
+    /// `Ok(Some(uri))` for one, `Ok(None)` for any other namespace, `Err(())` for an undeclared
+    /// prefix. No namespace at all is `Ok(Some(""))`.
+    #[inline]
+    pub fn resolve_known(&self, prefix: Option<&str>) -> Result<Option<&'static str>, ()> {
+        let found = match prefix {
+            None => self.bindings.iter().rev().find(|b| b.prefix_len == 0),
+            Some("xml") => return Ok(Some(ns::XML)),
+            Some("xmlns") => return Ok(None),
+            Some(p) => self
+                .bindings
+                .iter()
+                .rev()
+                .find(|b| b.prefix_len == p.len() && self.prefix_of(b) == p),
+        };
+        match found {
+            Some(b) if b.uri_len > 0 => Ok(b.known),
+            _ if prefix.is_none() => Ok(Some("")),
+            _ => Err(()),
+        }
+    }
+
     /// The declarations made by elements at `level` or outside it, outermost first, as
     /// `(prefix, uri)`, `""` for the default namespace.
     pub fn up_to(&self, level: usize) -> impl Iterator<Item = (&str, &str)> {
@@ -191,10 +218,9 @@ impl Scopes {
 mod tests {
     use super::*;
 
-    fn start(text: &str) -> BytesStart<'_> {
-        let mut r = quick_xml::Reader::from_str(text);
-        match r.read_event() {
-            Ok(quick_xml::events::Event::Start(t) | quick_xml::events::Event::Empty(t)) => t,
+    fn start(text: &str) -> Tag<'_> {
+        match super::super::lexer::Lexer::new(text).next_token() {
+            Ok(super::super::lexer::Token::Start(t) | super::super::lexer::Token::Empty(t)) => t,
             other => panic!("{other:?}"),
         }
     }
