@@ -5,13 +5,14 @@
 # CASES (default 5000), JOBS (default 8) and SEED (default 1) may be set. Eight connections:
 # some cases wait on purpose (slow writes pause up to 90 ms, broken framing waits for the
 # server's answer or close), so four workers leave the two cores idle about a third of the time.
+# FUZZ_BIN=PATH runs another build (e.g. one from an older commit), for A/B comparisons.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cases="${CASES:-5000}"
 jobs="${JOBS:-8}"
 seed="${SEED:-1}"
 cargo build --release --quiet --bin wsman-harness
-bin=target/release/wsman-harness
+bin="${FUZZ_BIN:-target/release/wsman-harness}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 rate() {

@@ -6,7 +6,8 @@
 # not decide the result alone. Where /proc is readable (Linux) each server's CPU time per
 # request is shown too (the efficiency that req/s measures through wrk's share of the cores).
 # Prints a table and, last, `ratio <lowest median server/bare ratio>` (goal >= 0.8).
-# Needs wrk and curl (apt-get install wrk curl).
+# Needs wrk and curl (apt-get install wrk curl). BENCH_SERVER=PATH runs another build of the
+# server (e.g. one from an older commit) against the same bare baseline, for A/B comparisons.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${BENCH_SECS:-3}"
@@ -16,7 +17,7 @@ for tool in wrk curl; do
   command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install wrk curl)" >&2; exit 2; }
 done
 cargo build --release --quiet --bin wsman-harness --example bare-hyper
-bin=target/release/wsman-harness
+bin="${BENCH_SERVER:-target/release/wsman-harness}"
 bare=target/release/examples/bare-hyper
 tmp=$(mktemp -d)
 pids=()

@@ -404,3 +404,75 @@ fn a_large_enumeration_goes_out_whole_with_its_content_length() {
     assert_eq!(a.0.item_count(), 1000);
     assert_eq!(a, b, "the same items over HTTP as in process");
 }
+
+/// Requests on one kept-alive connection; each answer read by its Content-Length.
+struct Conn(std::io::BufReader<TcpStream>);
+
+impl Conn {
+    fn open(server: &Running) -> Self {
+        let s = TcpStream::connect(server.addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        Self(std::io::BufReader::new(s))
+    }
+
+    fn send(&mut self, extra: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        use std::io::BufRead;
+        let head = format!(
+            "POST /wsman HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nContent-Length: {}\r\n{extra}\r\n",
+            body.len()
+        );
+        let s = self.0.get_mut();
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let (mut status, mut len) = (0, 0);
+        loop {
+            let mut line = String::new();
+            self.0.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if line.starts_with("HTTP/1.1 ") {
+                status = line[9..12].parse().unwrap();
+            } else if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; len];
+        self.0.read_exact(&mut body).unwrap();
+        (status, body)
+    }
+}
+
+#[test]
+fn a_basic_header_reused_on_a_connection_is_still_judged_each_time() {
+    let server = start(&["service/auth/Basic=true", "service/AllowUnencrypted=true"]);
+    let basic = format!(
+        "Authorization: Basic {}\r\n",
+        base64_of(&format!("vagrant:{PASSWORD}"))
+    );
+    let wrong = format!("Authorization: Basic {}\r\n", base64_of("vagrant:nope"));
+    let mut conn = Conn::open(&server);
+    // The second request with the same header takes the verified path.
+    for _ in 0..2 {
+        let (status, body) = conn.send(&basic, IDENTIFY);
+        assert_eq!(status, 200);
+        assert!(matches!(
+            parse(&body).unwrap().body,
+            Body::IdentifyResponse(_)
+        ));
+    }
+    assert_eq!(conn.send(&wrong, IDENTIFY).0, 401);
+    assert_eq!(
+        conn.send("", IDENTIFY).0,
+        401,
+        "Basic does not authenticate the connection"
+    );
+    assert_eq!(conn.send(&basic, IDENTIFY).0, 200);
+    // Once unencrypted traffic is refused, the header verified before no longer passes.
+    let put = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"><s:Header><a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/Put</a:Action><a:MessageID>uuid:00000001-0000-0000-0000-000000000000</a:MessageID><a:ReplyTo><a:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo><w:ResourceURI>http://schemas.microsoft.com/wbem/wsman/1/config/service</w:ResourceURI></s:Header><s:Body><cfg:Service xmlns:cfg="http://schemas.microsoft.com/wbem/wsman/1/config"><cfg:AllowUnencrypted>false</cfg:AllowUnencrypted></cfg:Service></s:Body></s:Envelope>"#;
+    let (status, body) = conn.send(&basic, put);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(!server.service.config().allow_unencrypted());
+    assert_eq!(conn.send(&basic, IDENTIFY).0, 401);
+}

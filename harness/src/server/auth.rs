@@ -41,6 +41,18 @@ pub enum ConnAuth {
         /// DER of the client's MechTypeList (SPNEGO only), for the mechListMIC.
         mech_types: Option<Vec<u8>>,
     },
+    /// The last request authenticated by Basic. The same header again on this connection is
+    /// checked against the stored hash instead of hashing the password anew (an MD4 per
+    /// request was a measurable share of answering a Get); the user's current entry is still
+    /// looked up every time. The header is kept in memory only, never logged.
+    Basic {
+        /// The `Authorization` value that was verified.
+        authorization: String,
+        /// The user it named.
+        user: String,
+        /// The NT hash its password had.
+        nt_hash: [u8; 16],
+    },
     /// Authenticated by NTLM: the session seals and unseals bodies.
     Ntlm {
         /// The user.
@@ -111,11 +123,29 @@ impl ConnAuth {
                 _ => deny(),
             };
         };
+        if let ConnAuth::Basic {
+            authorization,
+            user,
+            nt_hash,
+        } = self
+            && authorization == value
+        {
+            return if Self::basic_allowed(config, https) && config.lookup(user) == Some(*nt_hash) {
+                Decision::Authenticated {
+                    user: user.clone(),
+                    final_token: None,
+                }
+            } else {
+                deny()
+            };
+        }
         let Ok(creds) = parse_credentials(value) else {
             return deny();
         };
         if creds.is("Basic") && (config.basic() || config.deviates(super::Deviation::AcceptBasic)) {
-            return self.basic(&creds, config, https).unwrap_or_else(deny);
+            return self
+                .basic(value, &creds, config, https)
+                .unwrap_or_else(deny);
         }
         if creds.is("Kerberos") && config.kerberos() {
             return self
@@ -141,18 +171,33 @@ impl ConnAuth {
         deny()
     }
 
-    fn basic(&mut self, creds: &AuthValue, config: &ServerConfig, https: bool) -> Option<Decision> {
-        // WinRM refuses Basic over plain HTTP unless unencrypted traffic is allowed.
-        let deviating = config.deviates(super::Deviation::AcceptBasic);
-        if !deviating && (!config.basic() || !(https || config.allow_unencrypted())) {
+    /// WinRM refuses Basic over plain HTTP unless unencrypted traffic is allowed.
+    fn basic_allowed(config: &ServerConfig, https: bool) -> bool {
+        config.deviates(super::Deviation::AcceptBasic)
+            || (config.basic() && (https || config.allow_unencrypted()))
+    }
+
+    fn basic(
+        &mut self,
+        authorization: &str,
+        creds: &AuthValue,
+        config: &ServerConfig,
+        https: bool,
+    ) -> Option<Decision> {
+        if !Self::basic_allowed(config, https) {
             return None;
         }
         let raw = creds.token_bytes()?.ok()?;
         let text = String::from_utf8(raw).ok()?;
         let (user, password) = text.split_once(':')?;
         let user = user.rsplit('\\').next().unwrap_or(user);
-        (config.lookup(user)? == nt_hash(password)).then(|| {
-            *self = ConnAuth::Anonymous;
+        let hash = nt_hash(password);
+        (config.lookup(user)? == hash).then(|| {
+            *self = ConnAuth::Basic {
+                authorization: authorization.to_owned(),
+                user: user.to_owned(),
+                nt_hash: hash,
+            };
             Decision::Authenticated {
                 user: user.to_owned(),
                 final_token: None,
@@ -341,6 +386,7 @@ impl ConnAuth {
     pub fn mechanism(&self) -> &'static str {
         match self {
             ConnAuth::Anonymous => "none",
+            ConnAuth::Basic { .. } => "basic",
             ConnAuth::Challenged { .. } => "ntlm-challenged",
             ConnAuth::Ntlm { .. } => "ntlm",
             ConnAuth::Kerberos { .. } => "kerberos",

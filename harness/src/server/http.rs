@@ -331,7 +331,9 @@ async fn handle_inner(
         Decision::Authenticated { user, final_token } => (user, final_token),
     };
     tracing::debug!(user, "authenticated");
-    let encrypted = content_type.to_ascii_lowercase().starts_with("multipart/");
+    let encrypted = content_type
+        .get(..10)
+        .is_some_and(|p| p.eq_ignore_ascii_case("multipart/"));
     let mut sealed_with = None;
     let plain = if encrypted {
         let Ok(mut c) = conn.lock() else {

@@ -555,6 +555,12 @@ fn escape_with(s: &str, out: &mut String, escape: impl Fn(u8) -> Option<&'static
 }
 
 fn escape_text(s: &str, out: &mut String) {
+    // Nearly all text needs no escaping: two vectorised scans beat a byte-by-byte match.
+    let b = s.as_bytes();
+    if memchr::memchr3(b'&', b'<', b'>', b).is_none() && memchr::memchr(b'\r', b).is_none() {
+        out.push_str(s);
+        return;
+    }
     escape_with(s, out, |b| match b {
         b'&' => Some("&amp;"),
         b'<' => Some("&lt;"),
@@ -566,6 +572,13 @@ fn escape_text(s: &str, out: &mut String) {
 
 /// Escapes an attribute value so that attribute-value normalisation gives it back unchanged.
 fn escape_attr(s: &str, out: &mut String) {
+    let b = s.as_bytes();
+    if memchr::memchr3(b'&', b'<', b'"', b).is_none()
+        && memchr::memchr3(b'\t', b'\n', b'\r', b).is_none()
+    {
+        out.push_str(s);
+        return;
+    }
     escape_with(s, out, |b| match b {
         b'&' => Some("&amp;"),
         b'<' => Some("&lt;"),
