@@ -61,21 +61,11 @@ impl<'i> Tag<'i> {
     /// A tag over `content` (what lies between `<` and `>` or `/>`): its name runs up to the
     /// first white space.
     pub fn new(content: &'i str) -> Self {
-        Self::with_name_len(content, None)
-    }
-
-    /// A tag whose name is known to be `content[..len]` (the declaration's `xml`), or measured.
-    fn with_name_len(content: &'i str, len: Option<usize>) -> Self {
         let bytes = content.as_bytes();
-        let end = len.unwrap_or(bytes.len());
         let mut colon = None;
         let mut i = 0;
-        while i < end {
-            let b = bytes[i];
-            if len.is_none() && is_space(b) {
-                break;
-            }
-            if b == b':' && colon.is_none() {
+        while i < bytes.len() && !is_space(bytes[i]) {
+            if bytes[i] == b':' && colon.is_none() {
                 colon = Some(i);
             }
             i += 1;
@@ -139,7 +129,7 @@ impl<'i> Tag<'i> {
     }
 }
 
-/// Keys already seen in one tag, for the duplicate check: inline for the usual few, a hash set
+/// Keys already seen in one tag, for the duplicate check: inline for the usual few, a hash map
 /// past that so that a tag with thousands of attributes costs linear time.
 #[derive(Debug, Default)]
 struct Seen<'i> {
@@ -317,26 +307,20 @@ impl<'i> Lexer<'i> {
     /// The next token.
     pub fn next_token(&mut self) -> Result<Token<'i>, LexError> {
         let bytes = self.text.as_bytes();
-        loop {
-            if self.done || self.pos >= bytes.len() {
-                self.done = true;
-                self.pos = self.pos.min(bytes.len());
-                return Ok(Token::Eof);
-            }
-            let start = self.pos;
-            match bytes[start] {
-                b'<' => {
-                    if let Some(t) = self.markup(start)? {
-                        return Ok(t);
-                    }
-                }
-                b'&' => return self.reference(start),
-                _ => {
-                    let end = memchr::memchr2(b'<', b'&', &bytes[start..])
-                        .map_or(bytes.len(), |i| start + i);
-                    self.pos = end;
-                    return Ok(Token::Text(&self.text[start..end]));
-                }
+        if self.done || self.pos >= bytes.len() {
+            self.done = true;
+            self.pos = self.pos.min(bytes.len());
+            return Ok(Token::Eof);
+        }
+        let start = self.pos;
+        match bytes[start] {
+            b'<' => self.markup(start),
+            b'&' => self.reference(start),
+            _ => {
+                let end =
+                    memchr::memchr2(b'<', b'&', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+                self.pos = end;
+                Ok(Token::Text(&self.text[start..end]))
             }
         }
     }
@@ -352,27 +336,27 @@ impl<'i> Lexer<'i> {
         }
     }
 
-    /// Markup at `start` (a `<`); `None` for what is skipped silently.
-    fn markup(&mut self, start: usize) -> Result<Option<Token<'i>>, LexError> {
+    /// Markup at `start` (a `<`).
+    fn markup(&mut self, start: usize) -> Result<Token<'i>, LexError> {
         let bytes = self.text.as_bytes();
         match bytes.get(start + 1) {
             None => Err(self.fail(start, Error::Syntax(SyntaxError::UnclosedTag))),
-            Some(b'!') => self.bang(start).map(Some),
-            Some(b'?') => self.question(start).map(Some),
+            Some(b'!') => self.bang(start),
+            Some(b'?') => self.question(start),
             Some(b'/') => {
                 let end = self.tag_end(start)?;
-                self.end_tag(start, end).map(Some)
+                self.end_tag(start, end)
             }
             Some(_) => {
                 let end = self.tag_end(start)?;
                 self.pos = end + 1;
                 let inner = &self.text[start + 1..end];
                 if let Some(content) = inner.strip_suffix('/') {
-                    return Ok(Some(Token::Empty(Tag::new(content))));
+                    return Ok(Token::Empty(Tag::new(content)));
                 }
                 let tag = Tag::new(inner);
                 self.open.push((start + 1, tag.name_len));
-                Ok(Some(Token::Start(tag)))
+                Ok(Token::Start(tag))
             }
         }
     }
@@ -486,7 +470,8 @@ impl<'i> Lexer<'i> {
         let content = &self.text[start + 2..gt - 1];
         let c = content.as_bytes();
         if c.starts_with(b"xml") && (c.len() == 3 || is_space(c[3])) {
-            return Ok(Token::Decl(Tag::with_name_len(content, Some(3))));
+            // `xml` then white space or nothing: the name is the three bytes, as quick-xml has it.
+            return Ok(Token::Decl(Tag::new(content)));
         }
         Ok(Token::Skipped)
     }

@@ -159,25 +159,29 @@ impl Scopes {
         &self.text[at..at + b.uri_len]
     }
 
+    /// The innermost binding in force for a prefix (`None`: the default namespace), if it
+    /// binds a URI: an undeclaring `xmlns:p=""` leaves none.
+    #[inline]
+    fn bound(&self, prefix: Option<&str>) -> Option<&Binding> {
+        let p = prefix.unwrap_or_default();
+        self.bindings
+            .iter()
+            .rev()
+            .find(|b| b.prefix_len == p.len() && self.prefix_of(b) == p)
+            .filter(|b| b.uri_len > 0)
+    }
+
     /// Resolves a prefix (`None` for an unprefixed name). Unprefixed element names take the
     /// default namespace; unprefixed attributes have none.
     pub fn resolve(&self, prefix: Option<&str>, element: bool) -> Resolved<'_> {
         match prefix {
             None if !element => Resolved::Unbound,
-            None => match self.bindings.iter().rev().find(|b| b.prefix_len == 0) {
-                Some(b) if b.uri_len > 0 => Resolved::Bound(self.uri_of(b)),
-                _ => Resolved::Unbound,
-            },
             Some("xml") => Resolved::Bound(ns::XML),
             Some("xmlns") => Resolved::Bound(XMLNS),
-            Some(p) => match self
-                .bindings
-                .iter()
-                .rev()
-                .find(|b| b.prefix_len == p.len() && self.prefix_of(b) == p)
-            {
-                Some(b) if b.uri_len > 0 => Resolved::Bound(self.uri_of(b)),
-                _ => Resolved::Unknown,
+            _ => match (self.bound(prefix), prefix) {
+                (Some(b), _) => Resolved::Bound(self.uri_of(b)),
+                (None, None) => Resolved::Unbound,
+                (None, Some(_)) => Resolved::Unknown,
             },
         }
     }
@@ -187,20 +191,14 @@ impl Scopes {
     /// prefix. No namespace at all is `Ok(Some(""))`.
     #[inline]
     pub fn resolve_known(&self, prefix: Option<&str>) -> Result<Option<&'static str>, ()> {
-        let found = match prefix {
-            None => self.bindings.iter().rev().find(|b| b.prefix_len == 0),
-            Some("xml") => return Ok(Some(ns::XML)),
-            Some("xmlns") => return Ok(None),
-            Some(p) => self
-                .bindings
-                .iter()
-                .rev()
-                .find(|b| b.prefix_len == p.len() && self.prefix_of(b) == p),
-        };
-        match found {
-            Some(b) if b.uri_len > 0 => Ok(b.known),
-            _ if prefix.is_none() => Ok(Some("")),
-            _ => Err(()),
+        match prefix {
+            Some("xml") => Ok(Some(ns::XML)),
+            Some("xmlns") => Ok(None),
+            _ => match (self.bound(prefix), prefix) {
+                (Some(b), _) => Ok(b.known),
+                (None, None) => Ok(Some("")),
+                (None, Some(_)) => Err(()),
+            },
         }
     }
 
@@ -219,8 +217,9 @@ mod tests {
     use super::*;
 
     fn start(text: &str) -> Tag<'_> {
-        match super::super::lexer::Lexer::new(text).next_token() {
-            Ok(super::super::lexer::Token::Start(t) | super::super::lexer::Token::Empty(t)) => t,
+        use crate::xml::{Lexer, Token};
+        match Lexer::new(text).next_token() {
+            Ok(Token::Start(t) | Token::Empty(t)) => t,
             other => panic!("{other:?}"),
         }
     }
