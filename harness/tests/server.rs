@@ -476,3 +476,59 @@ fn a_basic_header_reused_on_a_connection_is_still_judged_each_time() {
     assert!(!server.service.config().allow_unencrypted());
     assert_eq!(conn.send(&basic, IDENTIFY).0, 401);
 }
+
+/// The Identify answer is written once per configuration version and per kind of request:
+/// an authenticated and an unauthenticated one never share it, and a Put that changes what it
+/// lists is seen by the next Identify.
+#[test]
+fn identify_answers_follow_the_configuration_and_the_kind_of_request() {
+    let server = start(&["service/auth/Basic=true", "service/AllowUnencrypted=true"]);
+    let basic = format!(
+        "Authorization: Basic {}\r\n",
+        base64_of(&format!("vagrant:{PASSWORD}"))
+    );
+    let mut conn = Conn::open(&server);
+    let profiles = |conn: &mut Conn| {
+        let (status, body) = conn.send(&basic, IDENTIFY);
+        assert_eq!(status, 200);
+        match parse(&body).unwrap().body {
+            Body::IdentifyResponse(r) => r.security_profiles.unwrap_or_default(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let unauthenticated = || {
+        let (status, _, body) = http(
+            &server,
+            &post("/wsman", "WSMANIDENTIFY: unauthenticated\r\n", IDENTIFY),
+            IDENTIFY,
+        );
+        assert_eq!(status, 200);
+        match parse(&body).unwrap().body {
+            Body::IdentifyResponse(r) => (r.product_version, r.security_profiles),
+            other => panic!("{other:?}"),
+        }
+    };
+    let before = profiles(&mut conn);
+    assert!(
+        before.iter().any(|p| p.ends_with("/http/spnego-kerberos")),
+        "{before:?}"
+    );
+    assert_eq!(
+        unauthenticated(),
+        (Some("OS: 0.0.0 SP: 0.0 Stack: 3.0".into()), None)
+    );
+    let put = br#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"><s:Header><a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/Put</a:Action><a:MessageID>uuid:00000002-0000-0000-0000-000000000000</a:MessageID><a:ReplyTo><a:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo><w:ResourceURI>http://schemas.microsoft.com/wbem/wsman/1/config/service/auth</w:ResourceURI></s:Header><s:Body><cfg:Auth xmlns:cfg="http://schemas.microsoft.com/wbem/wsman/1/config"><cfg:Negotiate>false</cfg:Negotiate></cfg:Auth></s:Body></s:Envelope>"#;
+    let (status, body) = conn.send(&basic, put);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(!server.service.config().negotiate());
+    let after = profiles(&mut conn);
+    assert!(
+        after.iter().any(|p| p.ends_with("/http/basic")),
+        "{after:?}"
+    );
+    assert!(!after.iter().any(|p| p.contains("spnego")), "{after:?}");
+    assert_eq!(
+        unauthenticated(),
+        (Some("OS: 0.0.0 SP: 0.0 Stack: 3.0".into()), None)
+    );
+}

@@ -88,12 +88,27 @@ impl HeaderBlock {
     /// blocks, and a ReplyTo/FaultTo holding only a text Address (what every client sends).
     /// Anything else is left for [`HeaderBlock::from_element`].
     ///
-    /// The parts of `e` the block is made of are moved out of it; `e` is left as it was when
-    /// the answer is `None`.
-    pub(crate) fn read_unscoped(e: &mut Element) -> Option<Self> {
+    /// `e` and `text` are what [`crate::xml::Cursor::read_text_element`] read: `text` is the
+    /// whole content of an element that held only text (it then has no children). The parts of
+    /// `e` the block is made of are moved out of it; when the answer is `None`, `e` is the
+    /// element as [`crate::xml::Cursor::read_element`] reads it (the text put back as its child).
+    pub(crate) fn read_unscoped(e: &mut Element, text: Option<String>) -> Option<Self> {
+        if let Some(value) = text {
+            if let Some((_, _, make)) = TEXT_BLOCKS.iter().find(|(ns, l, _)| e.name.is(ns, l)) {
+                return Some(make(Text {
+                    value,
+                    attrs: std::mem::take(&mut e.attrs),
+                }));
+            }
+            if !value.is_empty() {
+                e.children.push(Node::Text(value));
+            }
+            return None;
+        }
         let n = &e.name;
-        if let Some((_, _, make)) = TEXT_BLOCKS.iter().find(|(ns, l, _)| n.is(ns, l)) {
-            return Text::take(e).map(make);
+        // A text block with child elements is not text: `from_element` keeps it generic.
+        if TEXT_BLOCKS.iter().any(|(ns, l, _)| n.is(ns, l)) {
+            return None;
         }
         let reply_to = n.is(ns::ADDRESSING, "ReplyTo");
         if !(reply_to || n.is(ns::ADDRESSING, "FaultTo")) {

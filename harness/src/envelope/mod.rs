@@ -14,7 +14,7 @@ mod header;
 mod identify;
 mod operation;
 mod parse;
-mod part;
+pub(crate) mod part;
 mod shell;
 mod transfer;
 mod write;

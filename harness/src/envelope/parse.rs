@@ -21,12 +21,11 @@ pub fn parse(input: &[u8]) -> Result<Envelope, ParseError> {
 /// Parses an envelope with explicit limits.
 pub fn parse_with(input: &[u8], limits: Limits) -> Result<Envelope, ParseError> {
     let decoded = decode(input, limits)?;
-    let doc: Arc<str> = Arc::from(decoded.text.as_ref());
-    let view = decoded.view(&doc);
-    let mut cur = Cursor::new(&view, limits);
+    let mut cur = Cursor::new(&decoded, limits);
     let mut p = Parser {
         cur: &mut cur,
-        doc: doc.clone(),
+        text: &decoded.text,
+        doc: None,
     };
     let env = p.envelope()?;
     p.cur.expect_eof()?;
@@ -35,10 +34,17 @@ pub fn parse_with(input: &[u8], limits: Limits) -> Result<Envelope, ParseError> 
 
 struct Parser<'c, 'i> {
     cur: &'c mut Cursor<'i>,
-    doc: Arc<str>,
+    text: &'i str,
+    /// The text shared by the fragments that keep parts of it (enumeration items, unknown
+    /// batches), copied once when the first one does: most requests keep none.
+    doc: Option<Arc<str>>,
 }
 
 impl<'i> Parser<'_, 'i> {
+    fn doc(&mut self) -> Arc<str> {
+        self.doc.get_or_insert_with(|| Arc::from(self.text)).clone()
+    }
+
     fn envelope(&mut self) -> Result<Envelope, ParseError> {
         let (tag, empty, offset) = self.first_start("a SOAP 1.2 <s:Envelope>")?;
         let root = self.cur.start_element(&tag, offset)?;
@@ -125,7 +131,9 @@ impl<'i> Parser<'_, 'i> {
         env.prefixes.header = h.ns_decls;
         let mut header = Header {
             attrs: h.attrs,
-            blocks: Vec::new(),
+            // Room for what clients usually send (Action, MessageID, ReplyTo, To, ResourceURI,
+            // MaxEnvelopeSize, OperationTimeout, Locale, a selector or option set): one allocation.
+            blocks: Vec::with_capacity(if empty { 0 } else { 10 }),
         };
         if !empty {
             // Most blocks read without the namespace scope; it is built once, when one needs it.
@@ -135,8 +143,8 @@ impl<'i> Parser<'_, 'i> {
                 match self.cur.next_event()? {
                     Ev::Text(t) if t.trim().is_empty() => {}
                     Ev::Start { tag, empty, offset } => {
-                        let mut e = self.cur.read_element(&tag, empty, offset)?;
-                        let block = match HeaderBlock::read_unscoped(&mut e) {
+                        let (mut e, text) = self.cur.read_text_element(&tag, empty, offset)?;
+                        let block = match HeaderBlock::read_unscoped(&mut e, text) {
                             Some(block) => block,
                             None => {
                                 let scope = scope.get_or_insert_with(|| self.cur.scope());
@@ -233,7 +241,7 @@ impl<'i> Parser<'_, 'i> {
             } else {
                 self.finish_element(depth)?
             };
-            let frag = Fragment::raw(self.doc.clone(), offset, end, scope);
+            let frag = Fragment::raw(self.doc(), offset, end, scope);
             return Ok(Body::Other(vec![frag]));
         }
         Ok(if name.local == "PullResponse" {
@@ -323,11 +331,12 @@ impl<'i> Parser<'_, 'i> {
             }));
         }
         let scope: Arc<[(String, String)]> = Arc::from(self.cur.scope());
+        let doc = self.doc();
         loop {
             match self.cur.next_event()? {
                 Ev::Start { empty, offset, .. } => {
                     let end = self.cur.skip_element(empty)?;
-                    items.push(Fragment::raw(self.doc.clone(), offset, end, scope.clone()));
+                    items.push(Fragment::raw(doc.clone(), offset, end, scope.clone()));
                 }
                 Ev::Text(t) if t.trim().is_empty() => {}
                 Ev::End => {

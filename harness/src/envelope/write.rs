@@ -24,7 +24,7 @@ pub fn write_shared(env: &Envelope, style: PrefixStyle) -> Written {
     if preserve && !env.prefixes.envelope.is_empty() {
         w.start(&envelope, Some("s"), &env.prefixes.envelope, &env.attrs);
     } else {
-        w.start_declaring(&envelope, Some("s"), ns::WINDOWS_PREFIXES, &env.attrs);
+        w.start_windows_root(&envelope, Some("s"), &env.attrs);
     }
     if let Some(h) = &env.header {
         let decls = if preserve {

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header::{ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
+use hyper::header::{
+    ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, WWW_AUTHENTICATE,
+};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -292,11 +294,12 @@ async fn handle_inner(
         return Ok(too_large(req.into_body()).await);
     }
     let (head, body) = req.into_parts();
-    let header = |name: &str| head.headers.get(name).and_then(|v| v.to_str().ok());
-    let authorization = header(AUTHORIZATION.as_str());
-    let content_type = header(CONTENT_TYPE.as_str()).unwrap_or_default();
-    let unauthenticated_identify =
-        header("WSMANIDENTIFY").is_some_and(|v| v.eq_ignore_ascii_case("unauthenticated"));
+    // Looked up by `HeaderName`: a `&str` name is parsed again on every lookup.
+    let header = |name: &HeaderName| head.headers.get(name).and_then(|v| v.to_str().ok());
+    let authorization = header(&AUTHORIZATION);
+    let content_type = header(&CONTENT_TYPE).unwrap_or_default();
+    let unauthenticated_identify = header(&HeaderName::from_static("wsmanidentify"))
+        .is_some_and(|v| v.eq_ignore_ascii_case("unauthenticated"));
     let body = match read_body(body, limit, declared.unwrap_or(0)).await {
         Ok(b) => b,
         Err(rest) => return Ok(too_large(rest).await),
@@ -484,7 +487,14 @@ fn soap(
     let empty_body = body.remaining == 0;
     let mut r = Response::new(body);
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if !empty_body && let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
+    // The usual answer's type, checked once at compile time instead of for every response.
+    const SOAP_VALUE: HeaderValue = HeaderValue::from_static(SOAP_UTF8);
+    let value = if content_type == SOAP_UTF8 {
+        Ok(SOAP_VALUE)
+    } else {
+        HeaderValue::from_str(content_type)
+    };
+    if !empty_body && let Ok(v) = value {
         r.headers_mut().insert(CONTENT_TYPE, v);
     }
     if let Some(t) = www_authenticate.and_then(|t| t.parse().ok()) {

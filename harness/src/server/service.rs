@@ -108,10 +108,12 @@ pub struct Service {
     config_text: Mutex<Option<ConfigText>>,
 }
 
-/// Written `winrm/config` sections of one configuration version.
+/// Written `winrm/config` sections and Identify answers of one configuration version.
 struct ConfigText {
     version: Arc<ServerConfig>,
     sections: Vec<(String, crate::xml::Fragment)>,
+    /// The IdentifyResponse body for unauthenticated (0) and authenticated (1) requests.
+    identify: [Option<crate::xml::Fragment>; 2],
 }
 
 /// Counts a request in flight for MaxConnections; released on drop.
@@ -129,7 +131,30 @@ const MIN_ENVELOPE_SIZE: u64 = 8192;
 /// Room kept for the envelope around shell output when sizing a ReceiveResponse.
 const RECEIVE_OVERHEAD: usize = 4096;
 
+impl ConfigText {
+    /// The cache for `current`, emptied first when it holds text of an older version.
+    fn of<'c>(slot: &'c mut Option<ConfigText>, current: &Arc<ServerConfig>) -> &'c mut Self {
+        if slot
+            .as_ref()
+            .is_some_and(|t| !Arc::ptr_eq(&t.version, current))
+        {
+            *slot = None;
+        }
+        slot.get_or_insert_with(|| ConfigText {
+            version: current.clone(),
+            sections: Vec::new(),
+            identify: [None, None],
+        })
+    }
+}
+
 impl Service {
+    fn text_cache(&self) -> std::sync::MutexGuard<'_, Option<ConfigText>> {
+        self.config_text
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// A service with a configuration.
     pub fn new(mut config: ServerConfig) -> Self {
         if config.deviates(Deviation::ConfigDrift) {
@@ -217,7 +242,7 @@ impl Service {
             );
         }
         if let Body::Identify(_) = env.body {
-            return Reply::envelope(200, &self.identify(&env, ctx.user.is_some()));
+            return Reply::envelope(200, &self.identify(ctx.user.is_some()));
         }
         let Some(user) = ctx.user.as_deref() else {
             return Reply::empty(401);
@@ -272,8 +297,29 @@ impl Service {
         reply
     }
 
-    fn identify(&self, req: &Envelope, authenticated: bool) -> Envelope {
+    /// The Identify answer. Its body depends only on the configuration and on whether the
+    /// request was authenticated, so it is written once per configuration version.
+    fn identify(&self, authenticated: bool) -> Envelope {
         let config = self.config();
+        let body = {
+            let mut cache = self.text_cache();
+            let text = ConfigText::of(&mut cache, &config);
+            text.identify[usize::from(authenticated)]
+                .get_or_insert_with(|| {
+                    let body = Self::identify_body(&config, authenticated);
+                    crate::xml::Fragment::written(&crate::envelope::part::Part::to_element(&body))
+                })
+                .clone()
+        };
+        Envelope {
+            header: Some(Default::default()),
+            body: Body::Other(vec![body]),
+            ..Envelope::default()
+        }
+    }
+
+    /// The IdentifyResponse this configuration gives.
+    fn identify_body(config: &ServerConfig, authenticated: bool) -> IdentifyResponse {
         let profiles = authenticated.then(|| {
             let base = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/";
             let mut p = Vec::new();
@@ -288,7 +334,7 @@ impl Service {
             p
         });
         let bad = config.deviates(Deviation::BadIdentify);
-        let body = Body::IdentifyResponse(IdentifyResponse {
+        IdentifyResponse {
             namespace: ns::IDENTITY.into(),
             protocol_versions: if bad {
                 Vec::new()
@@ -307,12 +353,6 @@ impl Service {
             ),
             extra: Vec::new(),
             security_profiles: profiles,
-        });
-        let _ = req;
-        Envelope {
-            header: Some(Default::default()),
-            body,
-            ..Envelope::default()
         }
     }
 
@@ -561,17 +601,8 @@ impl Service {
     /// A `winrm/config` section of `current` as written text (cached per version; a Put
     /// replaces the configuration, hence the version).
     fn config_section(&self, current: &Arc<ServerConfig>, section: &str) -> crate::xml::Fragment {
-        let mut cache = self
-            .config_text
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let text = match &mut *cache {
-            Some(t) if Arc::ptr_eq(&t.version, current) => t,
-            slot => slot.insert(ConfigText {
-                version: current.clone(),
-                sections: Vec::new(),
-            }),
-        };
+        let mut cache = self.text_cache();
+        let text = ConfigText::of(&mut cache, current);
         if let Some((_, f)) = text.sections.iter().find(|(s, _)| s == section) {
             return f.clone();
         }

@@ -645,6 +645,42 @@ impl<'i> Cursor<'i> {
         Ok(el)
     }
 
+    /// [`Cursor::read_element`] for elements that nearly always hold only text (header blocks):
+    /// the text of a text-only element comes back on its own and the element has no children,
+    /// so that no child list is built only to be taken apart. An element with child elements
+    /// comes back whole, exactly as [`Cursor::read_element`] reads it, with `None`.
+    pub fn read_text_element(
+        &mut self,
+        tag: &Tag<'_>,
+        empty: bool,
+        offset: usize,
+    ) -> Result<(Element, Option<String>), ParseError> {
+        let mut el = self.start_element(tag, offset)?;
+        let mut text = String::new();
+        if empty {
+            return Ok((el, Some(text)));
+        }
+        loop {
+            match self.next_event()? {
+                Ev::Text(t) if text.is_empty() => text = t.into_owned(),
+                Ev::Text(t) => text.push_str(&t),
+                Ev::End => return Ok((el, Some(text))),
+                Ev::Start { tag, empty, offset } => {
+                    // From here on as `read_children`: the text so far is the first child.
+                    flush_text(&mut text, &mut el.children);
+                    let child = self.read_element(&tag, empty, offset)?;
+                    el.children.push(Node::Element(child));
+                    self.read_children(&mut el)?;
+                    return Ok((el, None));
+                }
+                Ev::Eof => {
+                    let at = self.position();
+                    return Err(self.unexpected(at, &format!("</{}>", el.name), "end of input"));
+                }
+            }
+        }
+    }
+
     /// Reads child nodes until the end tag of the current element.
     pub fn read_children(&mut self, el: &mut Element) -> Result<(), ParseError> {
         let mut text = String::new();

@@ -235,36 +235,40 @@ impl XmlWriter {
         decls: &[(String, String)],
         attrs: &[Attribute],
     ) {
-        self.open(name, hint, decls, attrs);
+        self.open(name, hint, decls, attrs, None);
     }
 
-    /// [`XmlWriter::start`] with declarations from a static table, such as
-    /// [`ns::WINDOWS_PREFIXES`] on an envelope root.
-    pub fn start_declaring(
-        &mut self,
-        name: &QName,
-        hint: Option<&str>,
-        decls: &[(&'static str, &'static str)],
-        attrs: &[Attribute],
-    ) {
-        self.open(name, hint, decls, attrs);
+    /// Opens the root of a document declaring [`ns::WINDOWS_PREFIXES`], as the root of every
+    /// answer the server writes does: on an empty scope all of them are new and distinct, so
+    /// they are bound without lookups and written as one text composed once.
+    pub fn start_windows_root(&mut self, name: &QName, hint: Option<&str>, attrs: &[Attribute]) {
+        let fresh = self.scope.is_empty().then(windows_declarations);
+        self.open(name, hint, ns::WINDOWS_PREFIXES, attrs, fresh);
     }
 
+    /// `fresh`: the written text of `decls` when they are known to be distinct and unbound.
     fn open<D: Decl>(
         &mut self,
         name: &QName,
         hint: Option<&str>,
         decls: &[D],
         attrs: &[Attribute],
+        fresh: Option<&str>,
     ) {
         self.close_tag();
         self.marks.push(self.scope.len());
         let mut new_decls = std::mem::take(&mut self.decl_buf);
         new_decls.clear();
-        for d in decls {
-            let (p, u) = d.parts();
-            if self.lookup(p) != Some(u) && !new_decls.iter().any(|(q, _)| q == p) {
+        if fresh.is_some() {
+            for d in decls {
                 self.declare(&mut new_decls, d.binding());
+            }
+        } else {
+            for d in decls {
+                let (p, u) = d.parts();
+                if self.lookup(p) != Some(u) && !new_decls.iter().any(|(q, _)| q == p) {
+                    self.declare(&mut new_decls, d.binding());
+                }
             }
         }
         // The name and the attributes are composed in buffers the writer keeps, so that a
@@ -285,8 +289,13 @@ impl XmlWriter {
         }
         self.out.push('<');
         self.out.push_str(&names[name_start..]);
-        for (p, u) in &new_decls {
-            push_xmlns(&mut self.out, p, u);
+        // Unless the name or an attribute needed one more declaration.
+        if let Some(text) = fresh.filter(|_| new_decls.len() == decls.len()) {
+            self.out.push_str(text);
+        } else {
+            for (p, u) in &new_decls {
+                push_xmlns(&mut self.out, p, u);
+            }
         }
         self.out.push_str(&attr_text);
         self.tag_open = true;
@@ -523,6 +532,18 @@ fn own_declared_prefixes(src: &str) -> Vec<String> {
 }
 
 /// Appends ` xmlns:p="uri"` (or ` xmlns="uri"` for the default namespace). URIs are raw.
+/// The declarations of [`ns::WINDOWS_PREFIXES`] as written on a root, composed once.
+fn windows_declarations() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        let mut s = String::new();
+        for (p, u) in ns::WINDOWS_PREFIXES {
+            push_xmlns(&mut s, p, u);
+        }
+        s
+    })
+}
+
 pub(crate) fn push_xmlns(out: &mut String, prefix: &str, uri: &str) {
     if prefix.is_empty() {
         out.push_str(" xmlns=\"");
