@@ -99,22 +99,26 @@ fn http_hygiene_and_auth_policy() {
 #[test]
 fn unauthenticated_identify_needs_its_header_and_hides_the_os_version() {
     let server = start(&[]);
+    let r = unauthenticated_identify(&server);
+    assert_eq!(r.product_vendor.as_deref(), Some("Microsoft Corporation"));
+    assert_eq!(
+        r.product_version.as_deref(),
+        Some("OS: 0.0.0 SP: 0.0 Stack: 3.0")
+    );
+    assert!(r.security_profiles.is_none());
+}
+
+/// Identify with `WSMANIDENTIFY: unauthenticated` and no credentials; the answer must be a 200
+/// IdentifyResponse.
+fn unauthenticated_identify(server: &Running) -> wsman_harness::envelope::IdentifyResponse {
     let (status, _, body) = http(
-        &server,
+        server,
         &post("/wsman", "WSMANIDENTIFY: unauthenticated\r\n", IDENTIFY),
         IDENTIFY,
     );
     assert_eq!(status, 200);
-    let env = parse(&body).unwrap();
-    match env.body {
-        Body::IdentifyResponse(r) => {
-            assert_eq!(r.product_vendor.as_deref(), Some("Microsoft Corporation"));
-            assert_eq!(
-                r.product_version.as_deref(),
-                Some("OS: 0.0.0 SP: 0.0 Stack: 3.0")
-            );
-            assert!(r.security_profiles.is_none());
-        }
+    match parse(&body).unwrap().body {
+        Body::IdentifyResponse(r) => r,
         other => panic!("{other:?}"),
     }
 }
@@ -497,16 +501,8 @@ fn identify_answers_follow_the_configuration_and_the_kind_of_request() {
         }
     };
     let unauthenticated = || {
-        let (status, _, body) = http(
-            &server,
-            &post("/wsman", "WSMANIDENTIFY: unauthenticated\r\n", IDENTIFY),
-            IDENTIFY,
-        );
-        assert_eq!(status, 200);
-        match parse(&body).unwrap().body {
-            Body::IdentifyResponse(r) => (r.product_version, r.security_profiles),
-            other => panic!("{other:?}"),
-        }
+        let r = unauthenticated_identify(&server);
+        (r.product_version, r.security_profiles)
     };
     let before = profiles(&mut conn);
     assert!(

@@ -14,7 +14,7 @@ mod header;
 mod identify;
 mod operation;
 mod parse;
-pub(crate) mod part;
+mod part;
 mod shell;
 mod transfer;
 mod write;
@@ -31,6 +31,7 @@ pub use header::{
 pub use identify::{Identify, IdentifyResponse};
 pub use operation::Operation;
 pub use parse::{parse, parse_with};
+pub(crate) use part::Part;
 pub use part::{Text, must_understand};
 pub use shell::{
     CommandLine, CommandResponse, CommandState, DesiredStream, Receive, ReceiveResponse, Send,

@@ -298,8 +298,9 @@ async fn handle_inner(
     let header = |name: &HeaderName| head.headers.get(name).and_then(|v| v.to_str().ok());
     let authorization = header(&AUTHORIZATION);
     let content_type = header(&CONTENT_TYPE).unwrap_or_default();
-    let unauthenticated_identify = header(&HeaderName::from_static("wsmanidentify"))
-        .is_some_and(|v| v.eq_ignore_ascii_case("unauthenticated"));
+    const WSMANIDENTIFY: HeaderName = HeaderName::from_static("wsmanidentify");
+    let unauthenticated_identify =
+        header(&WSMANIDENTIFY).is_some_and(|v| v.eq_ignore_ascii_case("unauthenticated"));
     let body = match read_body(body, limit, declared.unwrap_or(0)).await {
         Ok(b) => b,
         Err(rest) => return Ok(too_large(rest).await),

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use super::reply::{fault, response};
 use super::shell::{self, Shell};
 use super::{Deviation, ServerConfig};
+use crate::envelope::Part as _;
 use crate::envelope::{
     Body, CommandResponse, CommandState, Envelope, Epr, IdentifyResponse, ReceiveResponse,
     ResourceCreated, SelectorSet, Shell as ShellBody, SignalResponse, Stream, Text, parse_with,
@@ -307,7 +308,7 @@ impl Service {
             text.identify[usize::from(authenticated)]
                 .get_or_insert_with(|| {
                     let body = Self::identify_body(&config, authenticated);
-                    crate::xml::Fragment::written(&crate::envelope::part::Part::to_element(&body))
+                    crate::xml::Fragment::written(&body.to_element())
                 })
                 .clone()
         };

@@ -531,7 +531,6 @@ fn own_declared_prefixes(src: &str) -> Vec<String> {
     out
 }
 
-/// Appends ` xmlns:p="uri"` (or ` xmlns="uri"` for the default namespace). URIs are raw.
 /// The declarations of [`ns::WINDOWS_PREFIXES`] as written on a root, composed once.
 fn windows_declarations() -> &'static str {
     static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -544,6 +543,7 @@ fn windows_declarations() -> &'static str {
     })
 }
 
+/// Appends ` xmlns:p="uri"` (or ` xmlns="uri"` for the default namespace). URIs are raw.
 pub(crate) fn push_xmlns(out: &mut String, prefix: &str, uri: &str) {
     if prefix.is_empty() {
         out.push_str(" xmlns=\"");
@@ -617,6 +617,30 @@ mod tests {
     use crate::xml::{QName, Run};
 
     /// Spliced runs land where they were written, as chunks and as one string alike.
+    #[test]
+    fn a_windows_root_is_written_as_the_general_path_writes_it() {
+        let owned: Vec<(String, String)> = ns::WINDOWS_PREFIXES
+            .iter()
+            .map(|(p, u)| ((*p).to_owned(), (*u).to_owned()))
+            .collect();
+        let envelope = QName::new(ns::SOAP, "Envelope");
+        let lang = [Attribute::qualified(QName::new(ns::XML, "lang"), "en-US")];
+        // With and without an attribute, and with a name that needs a declaration of its own.
+        for (name, attrs) in [
+            (envelope.clone(), &lang[..]),
+            (envelope, &[][..]),
+            (QName::new("urn:other", "Root"), &lang[..]),
+        ] {
+            let mut fast = XmlWriter::new(PrefixStyle::Windows);
+            fast.start_windows_root(&name, Some("s"), attrs);
+            fast.end();
+            let mut general = XmlWriter::new(PrefixStyle::Windows);
+            general.start(&name, Some("s"), &owned, attrs);
+            general.end();
+            assert_eq!(fast.finish(), general.finish());
+        }
+    }
+
     #[test]
     fn spliced_runs_read_the_same_as_chunks_and_as_a_string() {
         let run = Run::from_elements(["<i:a xmlns:i=\"urn:i\"/>", "<i:b xmlns:i=\"urn:i\"/>"]);
